@@ -1,0 +1,52 @@
+# Set-up and the two everyday jobs. Each target bootstraps .venv from
+# pyproject.toml when it is missing or older than pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: report test test-unit test-e2e bench lab clean-venv system-deps
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('pangoft2-1.0') else 1)" \
+		|| $(MAKE) --no-print-directory system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Build the sample report: Nậm Mòn commune (02881), 2023.
+report: $(STAMP)
+	$(BIN)/ntm run --commune 02881 --year 2023
+
+## Run the whole test suite: fast unit tests, then the end-to-end tests.
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e" -q
+	$(BIN)/python -m pytest -m e2e -q
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e" -q
+
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e -q
+
+## Time one report against the bare papermill + nbconvert commands.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_report.py
+
+## JupyterLab for analysts (optional extra, not needed by report or test).
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	$(BIN)/jupyter lab notebooks/
+
+clean-venv:
+	rm -rf $(VENV)
+
+## Pango for WeasyPrint (Debian/Ubuntu, as root); elsewhere, say what is missing.
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0; \
+	else \
+		echo "WeasyPrint needs the Pango library: install libpango-1.0-0 and libpangoft2-1.0-0"; \
+		exit 1; \
+	fi

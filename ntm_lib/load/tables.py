@@ -1,0 +1,324 @@
+"""Reading one CSV table strictly, against a declared column spec.
+
+The tables under ``data/`` are machine tables: UTF-8, comma-separated, a
+header row, ``.`` as decimal point, dates ``yyyy-mm-dd``, booleans
+``true``/``false``. :func:`read_table` checks the header and every cell and
+reports *every* problem at once (lazy validation, as pandera does), each as a
+:class:`~ntm_lib.errors.DataError` carrying the file, the row as a
+spreadsheet shows it (header = row 1), the column, what was expected and
+what was found.
+
+Every table read without a problem is recorded in the input log
+(:func:`inputs_read`), which the report manifest lists as the run's inputs.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import pandas as pd
+
+from ..errors import DataError, Problems
+from ..paths import data_dir as default_data_dir
+from ..paths import relative_to_root
+from ..textnorm import nfc
+from ._encoding import decode_utf8
+from ._kinds import KINDS, BadCell
+from .inputs import inputs_read, record_input, reset_inputs_read
+
+__all__ = ["Column", "read_table", "records", "python_value", "data_path",
+           "inputs_read", "reset_inputs_read"]
+
+EXTRA_COLUMNS = ("error", "ignore", "keep")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table spec.
+
+    Parameters
+    ----------
+    name:
+        Header name, exactly as in the CSV.
+    kind:
+        ``"str"`` text (object dtype of ``str``; text that looks like TCVN3
+        or VNI bytes read as Latin-1, "B¸t X¸t", is refused); ``"int"`` whole number
+        >= 0 (``int64``, nullable ``Int64`` when optional); ``"number"``
+        decimal with ``.`` as decimal point (``float64``, NaN when empty);
+        ``"bool"`` ``true``/``false``, any case (``bool``, nullable
+        ``boolean`` when optional); ``"date"`` ISO ``yyyy-mm-dd`` and a real
+        calendar date (object dtype of :class:`datetime.date`); ``"code"``
+        exactly ``width`` digits, kept as ``str`` with its leading zeros,
+        never converted to a number; ``"enum"`` one of ``values`` (``str``).
+    required:
+        When False the cell may be empty: the value is then None (object
+        columns), NaN (``number``) or ``pd.NA`` (``int``, ``bool``).
+    values:
+        The allowed values of an ``enum`` column.
+    width:
+        The number of digits of a ``code`` column.
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    values: tuple[str, ...] | None = None
+    width: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(
+                f"column {self.name}: unknown kind {self.kind!r}; one of {sorted(KINDS)}"
+            )
+        if self.values is not None:
+            object.__setattr__(self, "values", tuple(self.values))
+        if self.kind == "enum" and not self.values:
+            raise ValueError(f"column {self.name}: an enum column needs values")
+        if self.kind == "code" and not (isinstance(self.width, int) and self.width > 0):
+            raise ValueError(f"column {self.name}: a code column needs a width > 0")
+
+    @property
+    def expected(self) -> str:
+        """What a cell of this column must hold, in words (for error messages)."""
+        return KINDS[self.kind].expected(self)
+
+
+def data_path(data_dir: str | Path | None, *parts: str) -> Path:
+    """``<data_dir>/<parts...>``; ``data_dir`` None means the project's ``data/``."""
+    base = Path(data_dir) if data_dir is not None else default_data_dir()
+    return base.joinpath(*parts)
+
+
+def python_value(value: Any) -> Any:
+    """``value`` as a plain Python object: missing (None, NaN, NA) -> None,
+    numpy scalars -> int/float/bool."""
+    if value is None or (not isinstance(value, (tuple, list)) and pd.isna(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def records(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(spreadsheet row, {column: python value})`` for each row of a table
+    returned by :func:`read_table` (row numbers from ``frame.attrs["rows"]``)."""
+    rows = frame.attrs.get("rows") or [i + 2 for i in range(len(frame))]
+    for row, values in zip(rows, frame.to_dict("records")):
+        yield row, {k: python_value(v) for k, v in values.items()}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(
+    path: str | Path,
+    columns: Sequence[Column],
+    *,
+    extra_columns: str = "error",
+    problems: Problems | None = None,
+) -> pd.DataFrame | None:
+    """Read the CSV at ``path`` and check it against ``columns``.
+
+    The file is decoded strictly as UTF-8 (a leading byte-order mark is
+    allowed) and every cell read as text: nothing is inferred, so the code
+    ``02881`` stays ``"02881"``. Cells and header names are NFC-normalised
+    and stripped. Columns may come in any order; rows whose cells are all
+    empty are skipped (but still counted in row numbers).
+
+    Parameters
+    ----------
+    path:
+        The CSV file.
+    columns:
+        The expected columns; the result has them in this order.
+    extra_columns:
+        What to do with a header name not in ``columns``: ``"error"``
+        (default) reports it, ``"ignore"`` drops the column, ``"keep"`` keeps
+        it as optional text after the declared columns. An unnamed column
+        with no values (a trailing comma) is always ignored.
+    problems:
+        Lazy mode for loaders that check several tables: problems are added
+        to this collector instead of raised, and the result is the table
+        with bad cells left empty (None/NaN/NA), or None when the file could
+        not be read or lacks a column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row, index 0..n-1, dtypes as described in
+        :class:`Column`. ``df.attrs["file"]`` is the path relative to the
+        project root and ``df.attrs["rows"]`` the spreadsheet row number
+        of each row (header = row 1).
+
+    Raises
+    ------
+    DataError
+        One problem: missing file, not UTF-8 (named line and byte; TCVN3 or
+        VNI files are the usual cause), empty file, bad header or bad cell.
+    DataErrors
+        Several problems, all of them, one per line in ``str()``.
+    """
+    if extra_columns not in EXTRA_COLUMNS:
+        raise ValueError(f"extra_columns must be one of {EXTRA_COLUMNS}, not {extra_columns!r}")
+    local = Problems()
+    df, data = _read(Path(path), list(columns), extra_columns, local)
+    if not local.items and df is not None and data is not None:
+        record_input(df.attrs["file"], data, len(df))
+    if problems is None:
+        local.raise_if_any()
+        return df
+    problems.items.extend(local.items)
+    return df
+
+
+def _read(
+    path: Path, columns: list[Column], extra_columns: str, problems: Problems
+) -> tuple[pd.DataFrame | None, bytes | None]:
+    rel = relative_to_root(path)
+    header_line = ",".join(c.name for c in columns)
+
+    def problem(message: str, **where: Any) -> None:
+        problems.add(DataError(message, file=rel, **where))
+
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "file not found"
+        problem(what, expected=f"a CSV file with the header {header_line}")
+        return None, None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problem(f"cannot read the file: {exc.strerror or exc}")
+        return None, None
+    text, failure = decode_utf8(data)
+    if failure is not None:
+        line, reason = failure
+        problem(reason, row=line)
+        return None, data
+    records = _parse_csv(text or "", problem)
+    if records is None:
+        return None, data
+    if not any(_cells_present(r) for r in records):
+        problem("empty file: no header row", expected=f"header {header_line}")
+        return None, data
+    if not _cells_present(records[0]):
+        problem("row 1 must be the header", row=1, expected=header_line)
+        return None, data
+
+    names = [nfc(name).strip() for name in records[0]]
+    body = records[1:]
+    positions, complete = _check_header(names, body, columns, extra_columns, header_line, problem)
+    declared = list(columns)
+    if extra_columns == "keep":
+        known = {c.name for c in columns}
+        declared += [Column(n, "str", required=False) for n in positions if n not in known]
+
+    values: dict[str, list[Any]] = {c.name: [] for c in declared if c.name in positions}
+    rows: list[int] = []
+    for row, record in enumerate(body, start=2):
+        if not _cells_present(record):
+            continue
+        if len(record) != len(names):
+            if len(record) > len(names) and not _cells_present(record[len(names):]):
+                record = record[: len(names)]
+            else:
+                hint = (
+                    "a comma inside a text? put that text in double quotes"
+                    if len(record) > len(names)
+                    else "a missing comma or cell?"
+                )
+                problem(
+                    f"row has {len(record)} cells but the header has {len(names)}: {hint}",
+                    row=row,
+                )
+                continue
+        rows.append(row)
+        for column in declared:
+            if column.name in values:
+                cell = record[positions[column.name]]
+                values[column.name].append(_cell(cell, column, row, problem))
+
+    if not complete:
+        return None, data
+    frame = pd.DataFrame({c.name: KINDS[c.kind].series(values[c.name], c) for c in declared})
+    frame.attrs["file"] = rel
+    frame.attrs["rows"] = rows
+    return frame, data
+
+
+def _parse_csv(text: str, problem: Any) -> list[list[str]] | None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as exc:
+        problem(
+            f"not readable as CSV ({exc}): check the double quotes around texts",
+            row=reader.line_num,
+        )
+        return None
+    return records
+
+
+def _cells_present(cells: Iterable[str]) -> bool:
+    return any(cell.strip() for cell in cells)
+
+
+def _check_header(
+    names: list[str],
+    body: list[list[str]],
+    columns: list[Column],
+    extra_columns: str,
+    header_line: str,
+    problem: Any,
+) -> tuple[dict[str, int], bool]:
+    """Map header names to positions; report missing, repeated, unknown and unnamed columns."""
+    positions: dict[str, int] = {}
+    known = {c.name for c in columns}
+    for index, name in enumerate(names):
+        if name == "":
+            if any(len(r) > index and r[index].strip() for r in body):
+                problem(f"column {index + 1} has values but no name", row=1, expected=header_line)
+            continue
+        if name in positions:
+            problem(
+                f"column {name!r} appears twice (columns {positions[name] + 1} and {index + 1})",
+                row=1,
+                column=name,
+            )
+            continue
+        if name not in known:
+            if extra_columns == "error":
+                problem(f"unknown column {name!r}", row=1, column=name,
+                        expected=f"header {header_line}")
+                continue
+            if extra_columns == "ignore":
+                continue
+        positions[name] = index
+    complete = True
+    for column in columns:
+        if column.name not in positions:
+            complete = False
+            problem(
+                f"missing column {column.name!r}",
+                row=1,
+                column=column.name,
+                expected=f"header {header_line}",
+            )
+    return positions, complete
+
+
+def _cell(raw: str, column: Column, row: int, problem: Any) -> Any:
+    text = nfc(raw).strip()
+    if text == "":
+        if column.required:
+            problem("empty cell", row=row, column=column.name, expected=column.expected)
+        return None
+    try:
+        return KINDS[column.kind].parse(text, column)
+    except BadCell as bad:
+        problem(bad.message, row=row, column=column.name, expected=column.expected, found=text)
+        return None

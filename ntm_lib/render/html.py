@@ -1,0 +1,216 @@
+"""Executed notebook -> standalone HTML document (nbconvert, ``ntm_report`` template).
+
+The HTML is the report as a person reads it on screen and the single source of
+the PDF (:mod:`ntm_lib.render.pdf`): no code, no prompts, no JavaScript,
+nothing fetched from anywhere (stylesheet inlined, PNG/JPEG as ``data:``
+URIs, SVG inlined), ``lang="vi"``. The same notebook always gives the same
+bytes: the template emits no timestamps or random ids.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from ntm_lib.errors import RenderError
+
+__all__ = ["render_html", "TEMPLATES_DIR", "TEMPLATE_NAME", "REMOVE_CELL_TAGS"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "ntm_report"
+#: Cell tags (``metadata.tags``) that drop a whole cell, all its outputs, or one output.
+REMOVE_CELL_TAGS = frozenset({"remove-cell", "remove_cell"})
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output"})
+
+# Attributes through which a browser or WeasyPrint would load something.
+_FETCHING = {
+    "src": None, "srcset": None, "poster": None, "data": {"object"},
+    "href": {"link", "image", "use", "feimage", "script", "base"},
+    "xlink:href": None, "background": None,
+}
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
+_CSS_IMPORT = re.compile(r"@import\s+(['\"])(.*?)\1", re.IGNORECASE)
+_SVG_PROLOG = re.compile(
+    r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->|<metadata\b.*?</metadata>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def inline_svg(svg: str | list[str]) -> str:
+    """SVG output ready to inline in HTML: no XML declaration, DOCTYPE (it points
+    at an external DTD), comments or ``<metadata>`` (matplotlib writes a date there)."""
+    if isinstance(svg, list):
+        svg = "".join(svg)
+    return _SVG_PROLOG.sub("", svg).strip()
+
+
+def _exporter():
+    """nbconvert's HTMLExporter set up for the ``ntm_report`` template: no inputs,
+    no prompts, tagged cells and outputs removed, no heading anchor links,
+    markdown images embedded, ``lang="vi"``."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TemplateExporter.exclude_input = True
+    config.TemplateExporter.exclude_input_prompt = True
+    config.TemplateExporter.exclude_output_prompt = True
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    config.TagRemovePreprocessor.remove_single_output_tags = set(REMOVE_OUTPUT_TAGS)
+    config.HTMLExporter.exclude_anchor_links = True
+    config.HTMLExporter.embed_images = True
+    config.HTMLExporter.language_code = "vi"
+    exporter = HTMLExporter(
+        config=config,
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+    )
+    exporter.register_filter("ntm_inline_svg", inline_svg)
+    return exporter
+
+
+def _external_references(html: str) -> list[str]:
+    """Every URL in ``html`` that would be fetched or followed outside the document."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    bad: list[str] = []
+
+    def check(url: str, tag: str, attr: str, *, navigation: bool = False) -> None:
+        url = url.strip()
+        if not url or url.startswith(("data:", "#")):
+            return
+        if navigation and re.match(r"(https?|mailto|tel):", url, re.IGNORECASE):
+            return  # a hyperlink: shown, never fetched
+        bad.append(f"<{tag} {attr}={url[:80]!r}>")
+
+    for el in soup.find_all(True):
+        for attr, tags in _FETCHING.items():
+            if attr in el.attrs and (tags is None or el.name in tags):
+                value = str(el.attrs[attr])
+                # srcset: "a.png 1x, b.png 2x"; a data: URI holds a comma with no space.
+                for url in re.split(r",\s+", value) if attr == "srcset" else [value]:
+                    check(url.split()[0] if url.strip() else "", el.name, attr)
+        if el.name == "a" and "href" in el.attrs:
+            check(el.attrs["href"], "a", "href", navigation=True)
+        styles = [el.attrs.get("style", "")] + ([el.get_text()] if el.name == "style" else [])
+        for css in styles:
+            for match in list(_CSS_URL.finditer(css)) + list(_CSS_IMPORT.finditer(css)):
+                check(match.group(2), el.name, "style url()")
+    return bad
+
+
+def _strip_scripts(html: str) -> str:
+    """``html`` without ``<script>`` elements and ``on*=`` handlers (outputs may carry them)."""
+    if "<script" not in html.lower() and not re.search(r"\son[a-z]+\s*=", html, re.I):
+        return html
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for el in soup.find_all("script"):
+        el.decompose()
+    for el in soup.find_all(True):
+        for attr in [a for a in el.attrs if a.lower().startswith("on")]:
+            del el.attrs[attr]
+    return str(soup)
+
+
+def _file_mode() -> int:
+    """Permissions of a new file under the process umask (mkstemp would give 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _file_mode()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and
+    :func:`os.replace`, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, _MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_html(
+    notebook: NotebookNode | str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    title: str,
+    author: str | None = None,
+) -> Path:
+    """Render an executed report notebook as a standalone HTML document.
+
+    Parameters
+    ----------
+    notebook:
+        The executed notebook, as a NotebookNode or a path to an ``.ipynb``.
+        Cells tagged ``remove-cell`` are dropped, outputs of cells tagged
+        ``remove-output`` (or outputs whose own metadata carries that tag)
+        too. Code is never shown.
+    out_path:
+        Where to write the HTML (UTF-8); folders are created.
+    title:
+        The ``<title>`` (and PDF title), e.g. "Báo cáo xây dựng nông thôn mới
+        xã Nậm Mòn năm 2023"; not the notebook's file name.
+    author:
+        Optional ``<meta name="author">`` (the issuing body), copied into the
+        PDF's metadata.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+
+    Raises
+    ------
+    RenderError
+        The notebook cannot be read or converted, or an output refers to an
+        external or relative file (an image by URL, a stylesheet link, a link
+        to a local file, a ``javascript:`` link) that would make the document
+        depend on something outside itself. Web links (``<a href="https:...">``)
+        are allowed: they are shown, never fetched.
+    """
+    out = Path(out_path)
+    resources: dict[str, Any] = {
+        "ntm": {"title": unicodedata.normalize("NFC", title),
+                "author": unicodedata.normalize("NFC", author) if author else None},
+        "metadata": {"path": ""},
+    }
+    try:
+        if isinstance(notebook, NotebookNode):
+            nb = notebook
+        else:
+            resources["metadata"]["path"] = str(Path(notebook).resolve().parent)
+            nb = nbformat.read(os.fspath(notebook), as_version=4)
+        html, _ = _exporter().from_notebook_node(nb, resources=resources)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
+    # Text arriving decomposed (NFD) from some keyboards is stored composed.
+    html = unicodedata.normalize("NFC", _strip_scripts(html))
+    bad = _external_references(html)
+    if bad:
+        raise RenderError(
+            "the document refers to files outside itself; embed them in the notebook "
+            "output (data: URI or inline SVG): " + "; ".join(bad[:5])
+            + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
+            file=out,
+        )
+    write_atomic(out, html.encode("utf-8"))
+    return out

@@ -1,0 +1,5 @@
+"""The commune report: context (data + figures) and its sections as HTML."""
+from . import sections
+from .context import ReportContext, figures_of, prepare_report
+
+__all__ = ["ReportContext", "figures_of", "prepare_report", "sections"]

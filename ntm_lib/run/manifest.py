@@ -1,0 +1,94 @@
+"""The evidence manifest of one run (``manifest.json``).
+
+Keys
+----
+``schema``: ``"ntm.manifest.v1"``; ``run_id``; ``status`` (``"ok"`` or
+``"failed"``); ``commune`` (code, name, district, province and their codes);
+``year``; ``parameters`` (as injected); ``inputs`` (list of ``{path, sha256,
+rows}`` for every data file read, the params file and the notebook template);
+``outputs`` (file name -> sha256); ``environment`` (Python, platform, key
+package versions, font, git commit and whether the work tree had uncommitted
+changes); ``started_utc`` / ``ended_utc`` (ISO 8601, UTC); ``timings``
+(seconds); ``error`` (for a failed run: cell, error name and value).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..paths import project_root
+
+SCHEMA = "ntm.manifest.v1"
+#: Packages whose versions are recorded.
+KEY_PACKAGES = (
+    "ntm-workbook", "papermill", "nbclient", "nbconvert", "nbformat", "ipykernel",
+    "jupyter_client", "pandas", "numpy", "matplotlib", "babel", "weasyprint",
+    "pydyf", "fonttools", "jsonschema", "pyyaml",
+)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed version of each of :data:`KEY_PACKAGES` (None if absent)."""
+    versions: dict[str, str | None] = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_state(root: Path | None = None) -> dict[str, Any]:
+    """``{"commit": <hex or None>, "dirty": bool or None}`` of the project."""
+    root = root or project_root()
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                 timeout=20, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def environment(font: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Python, platform, package versions, git state and the report font."""
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git": git_state(),
+        "font": font,
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+    }
+
+
+def write_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest`` as UTF-8 JSON (sorted keys, 2-space indent), atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path

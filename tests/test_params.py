@@ -1,0 +1,110 @@
+"""Parameters are checked against the schema before injection."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ntm_lib.errors import NotebookError, ParameterError
+from ntm_lib.params import load_params, notebook_defaults, parameter_names, parameters_cell
+
+SAMPLE = Path(__file__).resolve().parent.parent / "params" / "2023" / "nam-mon.yaml"
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+def test_sample_loads_with_code_as_string():
+    p = load_params(SAMPLE)
+    assert p["commune"] == "02881" and isinstance(p["commune"], str)
+    assert p["year"] == 2023
+    assert set(p) == set(parameter_names())
+
+
+def test_notebook_defaults_equal_the_sample(root):
+    """Run as it is in JupyterLab, the notebook builds the sample report."""
+    assert notebook_defaults(root / "notebooks" / "commune_report.ipynb") == load_params(SAMPLE)
+
+
+@pytest.mark.parametrize("written, found", [
+    ("commune: 2881", "2881"),       # lost its leading zero
+    ("commune: 02771", "1529"),      # read by YAML as octal 0o2771
+])
+def test_unquoted_codes_refused(tmp_path, written, found):
+    path = write(tmp_path, sample_text().replace('commune: "02881"', written))
+    with pytest.raises(ParameterError) as info:
+        load_params(path)
+    err = info.value
+    assert err.parameter == "commune"
+    assert err.row == 6  # the line of the commune in the file
+    assert found in str(err) and "quotes" in str(err)
+
+
+def test_short_code_string_refused(tmp_path):
+    path = write(tmp_path, sample_text().replace('commune: "02881"', 'commune: "2881"'))
+    with pytest.raises(ParameterError, match="5 digits"):
+        load_params(path)
+
+
+def test_unknown_parameter(tmp_path):
+    path = write(tmp_path, sample_text() + "colour: blue\n")
+    with pytest.raises(ParameterError, match="unknown parameter.*colour"):
+        load_params(path)
+
+
+def test_missing_parameter(tmp_path):
+    text = sample_text().replace("signer_name: Nguyễn Văn A\n", "")
+    with pytest.raises(ParameterError, match="missing parameter.*signer_name"):
+        load_params(write(tmp_path, text))
+
+
+def test_unknown_narrative_key(tmp_path):
+    text = sample_text().replace("  plans:\n", "  plan:\n")
+    with pytest.raises(ParameterError) as info:
+        load_params(write(tmp_path, text))
+    assert info.value.parameter == "narrative"
+
+
+def test_wrong_type_names_line(tmp_path):
+    text = sample_text().replace("year: 2023", "year: hai nghìn")
+    with pytest.raises(ParameterError) as info:
+        load_params(write(tmp_path, text))
+    assert info.value.parameter == "year" and info.value.row == 7
+
+
+def test_not_yaml_and_not_utf8(tmp_path):
+    with pytest.raises(ParameterError, match="not valid YAML"):
+        load_params(write(tmp_path, "commune: [unclosed\n"))
+    bad = tmp_path / "latin.yaml"
+    bad.write_bytes("place: Lào Cai\n".encode("cp1258", errors="replace"))
+    with pytest.raises(ParameterError, match="UTF-8"):
+        load_params(bad)
+    with pytest.raises(ParameterError, match="not found"):
+        load_params(tmp_path / "missing.yaml")
+
+
+def test_nfd_text_normalised(tmp_path):
+    import unicodedata
+    text = sample_text().replace("place: Lào Cai", "place: " + unicodedata.normalize("NFD", "Lào Cai"))
+    assert load_params(write(tmp_path, text))["place"] == "Lào Cai"
+
+
+def test_notebook_without_parameters_cell(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": []}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    with pytest.raises(NotebookError, match="no cell tagged 'parameters'"):
+        parameters_cell(nb)
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    with pytest.raises(NotebookError) as info:
+        notebook_defaults(path)
+    assert info.value.file.endswith("nb.ipynb")
