@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: report test test-unit test-e2e bench lab clean-venv system-deps
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('pangoft2-1.0') else 1)" \
+	@$(PYTHON) -c "import ctypes.util as u, sys; sys.exit(0 if u.find_library('pangoft2-1.0') and u.find_library('harfbuzz-subset') else 1)" \
 		|| $(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -42,11 +42,14 @@ lab: $(STAMP)
 clean-venv:
 	rm -rf $(VENV)
 
-## Pango for WeasyPrint (Debian/Ubuntu, as root); elsewhere, say what is missing.
+## Libraries WeasyPrint loads: Pango (required) and HarfBuzz-Subset (fast,
+## reproducible font subsetting). Installed with apt on Debian/Ubuntu as root;
+## elsewhere, say what is missing.
 system-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0; \
+		apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; \
 	else \
-		echo "WeasyPrint needs the Pango library: install libpango-1.0-0 and libpangoft2-1.0-0"; \
-		exit 1; \
+		echo "WeasyPrint needs Pango (libpango-1.0-0, libpangoft2-1.0-0) and, for fast font"; \
+		echo "subsetting, HarfBuzz-Subset (libharfbuzz-subset0): install them with your package manager"; \
+		$(PYTHON) -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('pangoft2-1.0') else 1)"; \
 	fi

@@ -164,7 +164,7 @@ def test_quarterly_inconsistencies_reported():
     totals = calc.quarterly_totals(bad)
     problems = calc.check_totals(totals, SEED_STATED, criteria_met_at_year_end=12)
     assert [(p.field, p.computed, p.stated) for p in problems] == [
-        ("visits", 17, 16), ("criteria_met", 13, 12)]
+        ("visits", 17, 16), ("criteria_met_year_end", 13, 12)]
 
 
 def test_quarterly_missing_values_are_no_data():

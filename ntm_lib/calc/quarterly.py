@@ -81,7 +81,8 @@ def check_totals(
     ``stated`` holds the year row (``year_stated.csv``); ``None`` means the
     report states no totals and nothing is compared. When
     ``criteria_met_at_year_end`` is given (from the criteria status list), the
-    last quarter's ``criteria_met`` must equal it too. Money is compared to
+    last quarter's ``criteria_met`` must equal it too (field
+    ``criteria_met_year_end``). Money is compared to
     0.001 million VND (1,000 VND).
     """
     problems: list[Inconsistency] = []
@@ -99,7 +100,7 @@ def check_totals(
     met = totals.get("criteria_met")
     if criteria_met_at_year_end is not None and met is not None and met != criteria_met_at_year_end:
         problems.append(Inconsistency(
-            "criteria_met", met, criteria_met_at_year_end,
+            "criteria_met_year_end", met, criteria_met_at_year_end,
             f"criteria_met: last quarter says {met}, the criteria status list "
             f"has {criteria_met_at_year_end} met",
         ))

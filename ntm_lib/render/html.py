@@ -8,6 +8,7 @@ bytes: the template emits no timestamps or random ids.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from ntm_lib.errors import RenderError
+from ntm_lib.record import MEDIA_TYPE as FIGURE_MEDIA_TYPE
 
 __all__ = ["render_html", "TEMPLATES_DIR", "TEMPLATE_NAME", "REMOVE_CELL_TAGS"]
 
@@ -75,6 +77,20 @@ def _exporter():
     )
     exporter.register_filter("ntm_inline_svg", inline_svg)
     return exporter
+
+
+def _without_recorded_figures(nb: NotebookNode) -> NotebookNode:
+    """A copy of ``nb`` without the outputs that only hold recorded figures
+    (:mod:`ntm_lib.record`): they are for machines, and nbconvert would warn
+    that it cannot show them."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = [
+                o for o in cell.outputs
+                if not (o.get("data") and set(o["data"]) <= {FIGURE_MEDIA_TYPE})
+            ]
+    return nb
 
 
 def _external_references(html: str) -> list[str]:
@@ -199,7 +215,7 @@ def render_html(
         else:
             resources["metadata"]["path"] = str(Path(notebook).resolve().parent)
             nb = nbformat.read(os.fspath(notebook), as_version=4)
-        html, _ = _exporter().from_notebook_node(nb, resources=resources)
+        html, _ = _exporter().from_notebook_node(_without_recorded_figures(nb), resources=resources)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
     # Text arriving decomposed (NFD) from some keyboards is stored composed.
