@@ -5,10 +5,11 @@ Keys
 ``schema``: ``"ntm.manifest.v1"``; ``run_id``; ``status`` (``"ok"`` or
 ``"failed"``); ``commune`` (code, name, district, province and their codes);
 ``year``; ``parameters`` (as injected); ``inputs`` (list of ``{path, sha256,
-rows}`` for every data file read, the params file and the notebook template);
+rows}`` for every data file the notebook read); ``params_file`` and
+``notebook_template`` (``{path, sha256}``);
 ``outputs`` (file name -> sha256); ``environment`` (Python, platform, key
-package versions, font, git commit and whether the work tree had uncommitted
-changes); ``started_utc`` / ``ended_utc`` (ISO 8601, UTC); ``timings``
+package versions, ``library_sha256`` over the ``ntm_lib`` files, font, git
+commit and whether the work tree had uncommitted changes); ``started_utc`` / ``ended_utc`` (ISO 8601, UTC); ``timings``
 (seconds); ``error`` (for a failed run: cell, error name and value).
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import platform
 import subprocess
 import sys
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,20 @@ def sha256_file(path: str | Path) -> str:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 16), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def library_digest() -> str:
+    """SHA-256 over the ``ntm_lib`` package's own files (code, templates,
+    schemas, fonts), by relative path: changes whenever the library does,
+    whatever its version number says."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file()
+                       and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+        digest.update(sha256_file(path).encode("ascii"))
     return digest.hexdigest()
 
 
@@ -78,6 +94,7 @@ def environment(font: dict[str, Any] | None = None) -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "packages": package_versions(),
+        "library_sha256": library_digest(),
         "git": git_state(),
         "font": font,
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),

@@ -1,0 +1,52 @@
+"""``ntm``: the command line, a thin shell over the library.
+
+Each sub-command lives in its own module of this package with a
+``register(subparsers)`` function that adds its parser and sets ``func``
+(a function of the parsed arguments returning the exit code). Errors print as
+one line each (file, row, column, what was expected) and exit non-zero;
+``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import NtmError
+
+#: Modules providing sub-commands, in the order ``ntm --help`` lists them.
+COMMAND_MODULES = (
+    "ntm_lib.cli.run",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ntm",
+        description="Commune reports for the National Target Programs (NTM, GNBV, DTTS&MN).",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ntm`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NtmError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: unfinished runs were removed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
