@@ -109,10 +109,19 @@ def record(name: str, value: Any, **kw: Any) -> None:
     display({MEDIA_TYPE: payload}, raw=True)
 
 
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    """One validator for the schema, built once: ``jsonschema.validate``
+    would check the schema itself and build a validator on every call
+    (about 15 ms, paid for every figure of every report)."""
+    cls = jsonschema.validators.validator_for(schema())
+    cls.check_schema(schema())
+    return cls(schema())
+
+
 def _validate(payload: Any, *, where: str, file: str | None = None, cell: int | None = None) -> None:
-    try:
-        jsonschema.validate(payload, schema())
-    except jsonschema.ValidationError as exc:
+    exc = jsonschema.exceptions.best_match(_validator().iter_errors(payload))
+    if exc is not None:
         path = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise FigureError(
             f"{where}: {path}: {exc.message}", file=file,
