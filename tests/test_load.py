@@ -26,6 +26,7 @@ from ntm_lib.load import (
     reset_inputs_read,
     resolve_commune,
 )
+from ntm_lib.validate import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 SET_2021 = "ntm-commune-2021-2025"
@@ -231,6 +232,7 @@ def test_inputs_read_lists_every_file():
     load_band_rule()
     load_header_style("party")
     load_status_labels()
+    load_rules()  # data/reference/validation_rules.csv: read by every report too
     log = {entry["path"]: entry for entry in inputs_read()}
     expected = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "data").rglob("*.csv"))
     assert sorted(log) == expected

@@ -21,11 +21,13 @@ from ..load import (
     load_band_rule,
     load_commune_facts,
     load_criteria_set,
+    load_criteria_sets,
     load_header_style,
     load_status_labels,
     reset_inputs_read,
 )
 from ..params import parameter_names, validate_params
+from ..validate import Subject, rule_warnings
 
 #: Facts a narrative text may name in braces, e.g. "xã {commune_name}".
 TEXT_FIELDS = ("commune_name", "district_name", "province_name", "year", "next_year")
@@ -56,8 +58,8 @@ class ReportContext:
         Year figures from the quarterly appendix (see
         :func:`ntm_lib.calc.quarterly_totals`).
     inconsistencies:
-        Quarterly totals that disagree with the stated year figures, plus a
-        poverty percent of plan that disagrees with its figures.
+        Warnings of the consistency rules of
+        ``data/reference/validation_rules.csv`` (:class:`ntm_lib.validate.RuleWarning`).
     poverty:
         :class:`ntm_lib.calc.PovertyProgress`, or ``None`` (no data).
     header_style, band_rule, status_labels:
@@ -168,16 +170,9 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
     band = calc.classify_band(current, criteria_set, band_rule) if current else None
 
     totals = calc.quarterly_totals(facts.quarterly)
-    problems = calc.check_totals(
-        totals, facts.year_stated,
-        criteria_met_at_year_end=current.met_count if current else None,
-    )
+    subject = Subject(facts, load_criteria_sets(data_dir), criteria_set, advanced_set)
+    problems: list[calc.Inconsistency] = list(rule_warnings(subject, data_dir))
     poverty = calc.poverty_progress(facts.poverty)
-    if poverty is not None and not poverty.consistent:
-        problems.append(calc.Inconsistency(
-            "poverty", poverty.percent_of_plan, poverty.stated_percent_of_plan,
-            "poverty: the stated percent of plan or reduction disagrees with the rates",
-        ))
     return ReportContext(
         params=params,
         facts=facts,

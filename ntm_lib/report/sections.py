@@ -283,6 +283,8 @@ _CHECKED = {
 
 def _quality_note(problem) -> str:
     """One data-quality warning in plain Vietnamese, with both figures."""
+    if getattr(problem, "message_vi", None):  # a rule of validation_rules.csv
+        return problem.message_vi
     name = _CHECKED.get(problem.field, problem.field)
 
     def show(v):
@@ -300,7 +302,8 @@ def _quality_note(problem) -> str:
 
 def appendix(ctx: ReportContext) -> str:
     """Appendix table: one row per quarter and the year totals, the poverty
-    column, and a data-quality note when figures disagree."""
+    column, and a data-quality note listing the warnings of the consistency
+    rules (``ctx.inconsistencies``)."""
     q = ctx.facts.quarterly.sort_values("quarter")
     t = ctx.totals
     pov = ctx.poverty

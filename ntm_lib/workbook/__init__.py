@@ -1,0 +1,21 @@
+"""The data workbook: how figures and texts come in from the field.
+
+Downstream of ``load``, ``params``, ``validate`` and ``report`` (for the
+names a narrative may use); used by the ``ntm template`` and ``ntm import``
+commands.
+
+- :mod:`~ntm_lib.workbook.spec`: the layout as a declarative table.
+- :mod:`~ntm_lib.workbook.cells`: one cell as people type it (numbers, dates, statuses, codes).
+- :mod:`~ntm_lib.workbook.opening`: opening a file, or saying why it is not a workbook.
+- :mod:`~ntm_lib.workbook.sheets`: sheets, heading rows and cells, whatever the layout became.
+- :mod:`~ntm_lib.workbook.read`: the tables and parameters a workbook gives, all problems at once.
+- :mod:`~ntm_lib.workbook.template`: a workbook filled with what is known.
+- :mod:`~ntm_lib.workbook.write`: writing data/ and params/ all or nothing, and what changed.
+"""
+from .problems import WorkbookError, WorkbookErrors
+from .read import WorkbookData, read_workbook
+from .template import build_template, gather, write_template
+from .write import ImportResult, write_import
+
+__all__ = ["WorkbookError", "WorkbookErrors", "WorkbookData", "read_workbook", "gather",
+           "build_template", "write_template", "ImportResult", "write_import"]

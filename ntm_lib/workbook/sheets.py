@@ -1,0 +1,220 @@
+"""Finding sheets, heading rows and cells in a filled workbook, whatever
+people did to its layout: sheets renamed in another case or without
+diacritics, title rows added above the headings, columns moved or added,
+blank rows, merged cells, formulas.
+
+Everything here reports into a :class:`~ntm_lib.workbook.problems.Collector`
+and returns what could be read; :mod:`~ntm_lib.workbook.read` gives the
+cells their meaning.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from .cells import BadCell, fold
+from .problems import Collector
+from .spec import GUIDE_NAME, SHEETS, Field, Sheet
+
+ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!",
+                "#CALC!", "#GETTING_DATA")
+_HEADER_SCAN = 30
+
+
+@lru_cache(maxsize=4096)
+def heading_keys(text: str) -> tuple[str, str]:
+    """(full, base) keys of a heading: folded, years and numbers dropped; the
+    base also drops a part in parentheses ("Nguồn (năm 2023)" -> "nguon nam",
+    "nguon")."""
+    text = re.sub(r"[0-9]+", " ", str(text))
+    base = re.sub(r"\(.*?\)", " ", text)
+    return fold(text), fold(base)
+
+
+@dataclass
+class Cell:
+    """One cell as read: ``value`` (None when empty), number ``fmt``, ``ref``
+    ("C7"); ``bad`` when a problem was already reported for it (a formula
+    without value, an error value, a cell hidden by a merge), so nothing
+    more is said about it."""
+
+    value: Any
+    fmt: str
+    ref: str
+    bad: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+@dataclass
+class Table:
+    """The heading row (``header_row``), the column of each field found
+    (``columns``: key -> 1-based column) and the rows below it."""
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int]
+    rows: list[tuple[int, dict[str, Cell]]] = field(default_factory=list)
+
+
+def find_sheets(values, col: Collector) -> dict[str, Any]:
+    """Each spec sheet's worksheet (by key), matched by folded name or alias;
+    a missing sheet is a problem, an unknown one a note."""
+    by_key = {}
+    found = {fold(ws.title): ws for ws in values.worksheets}
+    for spec in SHEETS:
+        names = [spec.name, *spec.aliases]
+        ws = next((found[fold(n)] for n in names if fold(n) in found), None)
+        if ws is None:
+            col.add(f"thiếu trang '{spec.name}' (trang này ghi {spec.holds}); các trang có trong "
+                    f"sổ: {', '.join(w.title for w in values.worksheets)}", sheet=spec.name,
+                    code="missing_sheet", expected="sổ lập từ lệnh ntm template, giữ tên các trang")
+            continue
+        by_key[spec.key] = ws
+    used = {ws.title for ws in by_key.values()}
+    for ws in values.worksheets:
+        if ws.title not in used and fold(ws.title) != fold(GUIDE_NAME):
+            col.note(f"trang '{ws.title}' không được đọc")
+    return by_key
+
+
+def cell(ws, wsf, row: int, column: int, col: Collector) -> Cell:
+    """The cell at (row, column); a formula without a calculated value or an
+    error value (#DIV/0!...) is reported and comes back ``bad``."""
+    c = ws.cell(row=row, column=column)
+    ref = f"{get_column_letter(column)}{row}"
+    value = c.value
+    if value is None and wsf is not None:
+        formula = wsf[ws.title].cell(row=row, column=column).value
+        text = formula if isinstance(formula, str) else getattr(formula, "text", None)
+        if isinstance(text, str) and text.startswith("="):
+            col.add("ô có công thức nhưng chưa có giá trị đã tính (sổ được lưu bởi một chương "
+                    "trình không tính công thức): mở sổ bằng Excel hoặc LibreOffice, để tính "
+                    "xong rồi lưu lại, hoặc gõ thẳng con số", sheet=ws.title, cell=ref,
+                    found=text, code="formula_without_value")
+            return Cell(text, "General", ref, bad=True)
+    if isinstance(value, str) and value.strip() in ERROR_VALUES:
+        col.add("ô có lỗi công thức", sheet=ws.title, cell=ref, found=value.strip(),
+                code="formula_error", expected="một giá trị")
+        return Cell(value, "General", ref, bad=True)
+    return Cell(value, c.number_format or "General", ref)
+
+
+def _match(keys: tuple[str, str], fields: tuple[Field, ...], taken: set[str]) -> Field | None:
+    full, base = keys
+    for level in (0, 1):
+        for f in fields:
+            if f.key in taken:
+                continue
+            names = [heading_keys(h) for h in (f.heading, *f.aliases)]
+            if (level == 0 and full in {n[0] for n in names}) or \
+               (level == 1 and base in {n[1] for n in names} | {n[0] for n in names}):
+                return f
+    return None
+
+
+def _header_row(ws, fields: tuple[Field, ...]) -> tuple[int, dict[str, int]] | None:
+    best: tuple[int, dict[str, int]] | None = None
+    for r in range(1, min(ws.max_row, _HEADER_SCAN) + 1):
+        columns: dict[str, int] = {}
+        for c in range(1, ws.max_column + 1):
+            value = ws.cell(row=r, column=c).value
+            if isinstance(value, str) and value.strip():
+                f = _match(heading_keys(value.strip()), fields, set(columns))
+                if f is not None:
+                    columns[f.key] = c
+        if columns and (best is None or len(columns) > len(best[1])):
+            best = (r, columns)
+    need = 2 if len(fields) > 2 else 1
+    return best if best and len(best[1]) >= need else None
+
+
+def _merged(ws, header_row: int, col: Collector) -> set[tuple[int, int]]:
+    """Report merged ranges in the headings or the data; return the (row,
+    column) of every cell they cover."""
+    covered: set[tuple[int, int]] = set()
+    for merged in ws.merged_cells.ranges:
+        if merged.max_row < header_row or merged.size == {"columns": 1, "rows": 1}:
+            continue
+        covered |= set(merged.cells)
+        if merged.min_row <= header_row <= merged.max_row:
+            col.add("các ô tiêu đề cột được gộp (merge): bỏ gộp ô, mỗi cột một tiêu đề riêng trên "
+                    "cùng một dòng", sheet=ws.title, cell=merged.coord, code="merged_header")
+        else:
+            col.add("các ô được gộp (merge): bỏ gộp ô và ghi giá trị vào từng ô", sheet=ws.title,
+                    cell=merged.coord, code="merged_cells")
+    return covered
+
+
+def read_table(ws, wsf, spec: Sheet, col: Collector) -> Table | None:
+    """The heading row and data rows of a table sheet (or the label/value
+    rows of a form sheet, with fields ``label`` and ``value``).
+
+    Rows whose cells are all empty are skipped; a column with values but no
+    heading, a heading twice, a missing required column and merged cells
+    are problems; a column with an unknown heading is a note.
+    """
+    fields = spec.fields
+    found = _header_row(ws, fields)
+    headings = ", ".join(f"'{f.heading}'" for f in fields if f.required)
+    if found is None:
+        col.add("không tìm thấy dòng tiêu đề cột", sheet=ws.title, code="no_header",
+                expected=f"một dòng có các tiêu đề {headings}")
+        return None
+    header_row, columns = found
+    covered = _merged(ws, header_row, col)
+    for c in range(1, ws.max_column + 1):
+        if c in columns.values() or (header_row, c) in covered:
+            continue
+        head = ws.cell(row=header_row, column=c).value
+        letter = get_column_letter(c)
+        has_values = any(ws.cell(row=r, column=c).value not in (None, "")
+                         for r in range(header_row + 1, ws.max_row + 1))
+        if head not in (None, "") and fold(str(head)):
+            field_ = _match(heading_keys(str(head)), fields, set())
+            if field_ is not None:
+                col.add(f"cột '{field_.heading}' có hai lần", sheet=ws.title,
+                        cell=f"{letter}{header_row}", found=str(head), code="duplicate_column")
+            elif has_values:
+                col.note(f"cột '{head}' không có trong mẫu nên không được đọc", sheet=ws.title,
+                         cell=f"{letter}{header_row}")
+        elif has_values:
+            col.add("cột có số liệu nhưng không có tiêu đề", sheet=ws.title,
+                    cell=f"{letter}{header_row}", code="unnamed_column",
+                    expected="xóa số liệu thừa hoặc ghi vào đúng cột")
+    for f in fields:
+        if f.required and f.key not in columns:
+            col.add(f"thiếu cột '{f.heading}'", sheet=ws.title, cell=f"{header_row}:{header_row}",
+                    code="missing_column", expected=f"dòng tiêu đề có các cột {headings}")
+    table = Table(ws.title, header_row, columns)
+    for r in range(header_row + 1, ws.max_row + 1):
+        cells = {}
+        for key, c in columns.items():
+            got = cell(ws, wsf, r, c, col)
+            if (r, c) in covered:
+                got.bad = True
+            if got.bad or not got.empty:
+                cells[key] = got
+        if cells:
+            table.rows.append((r, cells))
+    return table
+
+
+def parse(c: Cell, f: Field, sheet: str, col: Collector, parser) -> Any:
+    """``parser(value, fmt)``, a :class:`BadCell` becoming a problem at the
+    cell; None for a cell already reported."""
+    if c.bad:
+        return None
+    try:
+        return parser(c.value, c.fmt)
+    except BadCell as bad:
+        shown = c.value if not isinstance(c.value, float) or not c.value.is_integer() else int(c.value)
+        col.add(f"{f.heading}: {bad.message}", sheet=sheet, cell=c.ref, found=shown,
+                expected=bad.expected, code=bad.code)
+        return None
