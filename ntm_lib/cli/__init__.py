@@ -17,6 +17,8 @@ from ..errors import NtmError
 #: Modules providing sub-commands, in the order ``ntm --help`` lists them.
 COMMAND_MODULES = (
     "ntm_lib.cli.run",
+    "ntm_lib.cli.batch",
+    "ntm_lib.cli.synth",
     "ntm_lib.cli.workbook",
     "ntm_lib.cli.validate",
 )

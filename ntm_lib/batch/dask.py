@@ -1,0 +1,92 @@
+"""Running a batch's tasks on Dask distributed: a LocalCluster on this
+machine (``--scheduler local``) or an existing cluster (``--scheduler
+tcp://host:8786``).
+
+The tasks are the same calls as in the local pool
+(:func:`ntm_lib.batch.worker.run_task`), so the reports are the same. Each
+Dask worker runs one report at a time (a LocalCluster has one thread per
+worker process) and is readied like a pool worker. Workers of an existing
+cluster must see the project and the build folder at the same paths (a
+shared file system) and have ``ntm_lib`` installed.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .pool import Job, unfinished
+from .worker import Outcome
+
+
+def _prepare(home: str, fork_kernels: bool) -> int:
+    os.environ["NTM_HOME"] = home
+    from .worker import prepare_worker
+
+    prepare_worker(fork_kernels=fork_kernels)
+    return os.getpid()
+
+
+def _call(task, build: str, notebook: str | None, reason: str, timeout: float | None,
+          home: str, fork_kernels: bool) -> Outcome:
+    os.environ["NTM_HOME"] = home
+    from .worker import run_task
+
+    return run_task(task, build, notebook, reason=reason, timeout=timeout,
+                    fork_kernels=fork_kernels)
+
+
+def run_dask(
+    jobs: Sequence[Job],
+    *,
+    scheduler: str,
+    build: Path,
+    notebook: Path | None,
+    home: Path,
+    workers: int,
+    timeout: float | None = None,
+    fork_kernels: bool = True,
+    on_done: Callable[[Outcome], None] = lambda o: None,
+) -> tuple[list[Outcome], bool]:
+    """Run ``jobs`` on Dask; same contract as :func:`ntm_lib.batch.pool.run_local`."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, min(workers, len(jobs))), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    results: dict[int, Outcome] = {}
+    interrupted = False
+    futures = {}
+    try:
+        client.run(_prepare, str(home), fork_kernels)
+        for i, (task, reason) in enumerate(jobs):
+            future = client.submit(_call, task, str(build), str(notebook) if notebook else None,
+                                   reason, timeout, str(home), fork_kernels, pure=False,
+                                   key=f"ntm-report-{task.year}-{task.slug}-{os.urandom(3).hex()}")
+            futures[future] = i
+        for future in as_completed(list(futures)):
+            i = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker, a task error
+                outcome = unfinished(jobs[i], "failed", f"{type(exc).__name__}: {exc}")
+            results[i] = outcome
+            on_done(outcome)
+    except KeyboardInterrupt:
+        interrupted = True
+        for future, i in futures.items():
+            if i not in results:
+                status = "interrupted" if future.status == "processing" else "not run"
+                future.cancel()
+                results[i] = unfinished(jobs[i], status, "")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    for i in range(len(jobs)):
+        results.setdefault(i, unfinished(jobs[i], "not run", ""))
+    return [results[i] for i in range(len(jobs))], interrupted

@@ -1,0 +1,135 @@
+"""Running a batch's tasks on this machine: a pool of worker processes.
+
+Each worker is a process of its own (started fresh, ``spawn``), readied once
+by :func:`ntm_lib.batch.worker.prepare_worker`, and builds one report at a
+time, each with its own kernel and run folder. A worker that dies takes only
+its current report with it: that report is recorded as failed and the pool
+is started again for the rest. Ctrl-C stops the batch: reports not started
+are cancelled, the running ones are interrupted (their partial folders are
+removed by ``build_report``), and what finished stays finished.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .plan import Task
+from .worker import Outcome
+
+Job = tuple[Task, str]  # a task and why it runs
+
+
+def _init_worker(home: str, fork_kernels: bool) -> None:
+    os.environ["NTM_HOME"] = home
+    from .worker import prepare_worker
+
+    prepare_worker(fork_kernels=fork_kernels)
+
+
+def _call(task: Task, build: str, notebook: str | None, reason: str,
+          timeout: float | None, fork_kernels: bool) -> Outcome:
+    from .worker import run_task
+
+    return run_task(task, build, notebook, reason=reason, timeout=timeout,
+                    fork_kernels=fork_kernels)
+
+
+def unfinished(job: Job, status: str, message: str) -> Outcome:
+    """The outcome of a job that did not finish (interrupted, not run, lost)."""
+    task, reason = job
+    error = {"message": message} if status == "failed" else None
+    return Outcome(task.year, task.slug, status, reason=reason, error=error)
+
+
+def run_local(
+    jobs: Sequence[Job],
+    *,
+    build: Path,
+    notebook: Path | None,
+    home: Path,
+    workers: int,
+    timeout: float | None = None,
+    fork_kernels: bool = True,
+    on_done: Callable[[Outcome], None] = lambda o: None,
+) -> tuple[list[Outcome], bool]:
+    """Run ``jobs`` on ``workers`` processes; return the outcomes (in the
+    order of ``jobs``) and whether the batch was interrupted."""
+    results: dict[int, Outcome] = {}
+    pending = list(range(len(jobs)))
+    interrupted = False
+    context = multiprocessing.get_context("spawn")
+    while pending and not interrupted:
+        executor = ProcessPoolExecutor(
+            max_workers=max(1, min(workers, len(pending))), mp_context=context,
+            initializer=_init_worker, initargs=(str(home), fork_kernels))
+        futures: dict[Future, int] = {}
+        running: set[int] = set()
+        try:
+            for i in pending:
+                task, reason = jobs[i]
+                futures[executor.submit(_call, task, str(build),
+                                        str(notebook) if notebook else None,
+                                        reason, timeout, fork_kernels)] = i
+            waiting = set(futures)
+            while waiting:
+                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                for future in done:
+                    i = futures[future]
+                    try:
+                        results[i] = future.result()
+                    except BrokenProcessPool:
+                        # A worker died (killed, out of memory): the reports in
+                        # flight are failed; those not started run in a new pool.
+                        if future.running() or i in running:
+                            results[i] = unfinished(jobs[i], "failed", "the worker process died")
+                        else:
+                            continue
+                    except Exception as exc:  # noqa: BLE001
+                        results[i] = unfinished(jobs[i], "failed", f"{type(exc).__name__}: {exc}")
+                    on_done(results[i])
+                running = {futures[f] for f in waiting if f.running()}
+            executor.shutdown(wait=True)
+        except KeyboardInterrupt:
+            interrupted = True
+            started = {i for f, i in futures.items() if f.running() or f.done()}
+            for future in futures:
+                future.cancel()
+            _interrupt(executor)
+            for future, i in futures.items():
+                if i in results or future.cancelled():
+                    continue
+                try:
+                    outcome = future.result(timeout=120)
+                except BaseException:  # noqa: BLE001 - interrupted or lost
+                    continue
+                if (outcome.error or {}).get("type") != "KeyboardInterrupt":
+                    results[i] = outcome  # it finished before the interrupt reached it
+                    on_done(outcome)
+            executor.shutdown(wait=True, cancel_futures=True)
+            for i in pending:
+                if i not in results:
+                    results[i] = unfinished(jobs[i], "interrupted" if i in started else "not run",
+                                            "")
+        before, pending = len(pending), [i for i in pending if i not in results]
+        if pending and len(pending) == before:  # the pool broke before running anything
+            for i in pending:
+                results[i] = unfinished(jobs[i], "failed", "the worker processes could not start")
+                on_done(results[i])
+            pending = []
+    return [results[i] for i in range(len(jobs))], interrupted
+
+
+def _interrupt(executor: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and interrupt the workers (Ctrl-C from a
+    terminal reaches them already; a SIGINT sent to this process alone does
+    not)."""
+    for process in list(getattr(executor, "_processes", {}).values()):
+        try:
+            os.kill(process.pid, signal.SIGINT)
+        except (OSError, AttributeError):
+            pass

@@ -1,0 +1,35 @@
+"""The roll-up step of a batch: one roll-up report per province of the batch."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .record import BatchRecord
+
+
+def rollups_for(record: BatchRecord, build: Path, *, force: bool = False) -> list[dict[str, Any]]:
+    """Build (or skip, when up to date) the roll-up of each province whose
+    communes the batch built or found up to date; return one entry per
+    roll-up for the batch record (``title``, ``scope``, ``status``,
+    ``run_id``, ``reason``, ``links`` relative to ``build``, ``error``)."""
+    provinces = sorted({o.province_code for o in record.outcomes
+                        if o.status in ("ran", "skipped") and o.province_code})
+    if not provinces:
+        return []
+    from ..errors import NtmError
+    from ..rollup.build import build_rollup, rollup_links
+
+    entries = []
+    for code in provinces:
+        entry: dict[str, Any] = {"scope": {"province": code}}
+        try:
+            result = build_rollup(record.year, province=code, build=build, force=force)
+        except NtmError as exc:
+            entry.update(title=f"province {code}", status="failed",
+                         error={"message": str(exc)})
+        else:
+            entry.update(title=result.title, status=result.status, run_id=result.run_id,
+                         reason=result.reason, seconds=round(result.seconds, 3),
+                         links=rollup_links(result, build), error=result.error)
+        entries.append(entry)
+    return entries

@@ -1,0 +1,145 @@
+"""One batch, end to end: plan, skip what is up to date, build the rest in
+parallel, record, roll up, index. This is what ``ntm batch`` calls.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..paths import build_dir, notebooks_dir, project_root
+from . import fingerprint
+from .plan import plan
+from .record import BatchRecord, read_record, write_record
+from .worker import Outcome
+
+NOTEBOOK_NAME = "commune_report.ipynb"
+
+
+def new_batch_id(now: dt.datetime | None = None) -> str:
+    """``20231205T083000Z-1a2b3c``: UTC start time plus 6 random hex digits."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _skipped(task, freshness: fingerprint.Freshness) -> Outcome:
+    run = freshness.run
+    commune = run.manifest.get("commune") or {}
+    return Outcome(task.year, task.slug, "skipped", code=commune.get("code"),
+                   name=commune.get("name"), district_code=commune.get("district_code"),
+                   province_code=commune.get("province_code"), run_id=run.run_id,
+                   run_dir=str(run.run_dir), reason=freshness.reason,
+                   outputs={k: str(v) for k, v in run.outputs().items()})
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="commune", disable=not enabled or None, file=sys.stderr,
+                dynamic_ncols=True, leave=False)
+
+
+def run_batch(
+    year: int,
+    communes: Iterable[str] = (),
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    timeout: float | None = None,
+    build: str | Path | None = None,
+    notebook: str | Path | None = None,
+    rollup: bool = True,
+    progress: bool = True,
+    fork_kernels: bool = True,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> BatchRecord:
+    """Build the reports of ``year`` (every params file, or ``communes``).
+
+    Parameters
+    ----------
+    workers:
+        Reports built at once; default the number of CPUs.
+    scheduler:
+        None for a local process pool; ``"local"`` for a Dask LocalCluster on
+        this machine; an address (``tcp://host:8786``) for an existing Dask
+        cluster, whose workers see this project and build folder at the same
+        paths.
+    force:
+        Rebuild even the reports whose fingerprint is unchanged.
+    timeout:
+        Seconds one report's notebook may run before its kernel is interrupted.
+    rollup:
+        Build the roll-up report of each province of the batch afterwards.
+
+    Returns
+    -------
+    BatchRecord
+        Written to ``build/<year>/batch.json`` and ``batch.csv`` too;
+        ``exit_code`` is 0 only when every commune was built or up to date.
+    """
+    began = time.perf_counter()
+    started = dt.datetime.now(dt.timezone.utc)
+    build = Path(build).resolve() if build else build_dir()
+    notebook_path = Path(notebook).resolve() if notebook else notebooks_dir() / NOTEBOOK_NAME
+    workers = max(1, workers or os.cpu_count() or 1)
+    tasks = plan(year, communes)
+    record = BatchRecord(new_batch_id(started), int(year), started.isoformat(timespec="seconds"),
+                         options={"workers": workers, "scheduler": scheduler, "force": force,
+                                  "timeout": timeout, "communes": list(communes)})
+    outcomes: dict[str, Outcome] = {}
+    jobs = []
+    library = None if force else fingerprint.library_sha256()
+    for task in tasks:
+        if force:
+            jobs.append((task, "forced"))
+            continue
+        fresh = fingerprint.check(task, build, notebook_path, library=library)
+        if fresh.fresh:
+            outcomes[task.key] = _skipped(task, fresh)
+        else:
+            jobs.append((task, fresh.reason))
+
+    bar = _progress(len(tasks), progress)
+    bar.update(len(outcomes))
+
+    def done(outcome: Outcome) -> None:
+        bar.update(1)
+        if outcome.status == "failed":
+            bar.write(f"failed: {outcome.slug}: {(outcome.error or {}).get('message', '')}",
+                      file=sys.stderr)
+        if on_done:
+            on_done(outcome)
+
+    interrupted = False
+    if jobs:
+        common = dict(build=build, notebook=notebook if notebook is None else notebook_path,
+                      home=project_root(), workers=workers, timeout=timeout,
+                      fork_kernels=fork_kernels, on_done=done)
+        if scheduler:
+            from .dask import run_dask
+
+            results, interrupted = run_dask(jobs, scheduler=scheduler, **common)
+        else:
+            from .pool import run_local
+
+            results, interrupted = run_local(jobs, **common)
+        outcomes.update((o.key, o) for o in results)
+    bar.close()
+    record.outcomes = [outcomes[t.key] for t in tasks]
+    record.interrupted = interrupted
+    if rollup and not interrupted:
+        from .rollups import rollups_for
+
+        record.rollups = rollups_for(record, build, force=force)
+    record.ended_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    record.seconds = time.perf_counter() - began
+    write_record(record, build)
+    from .index import write_index
+
+    write_index(build, int(year), read_record(build, int(year)))
+    return record

@@ -1,0 +1,348 @@
+"""Generate a synthetic project folder: reference data, registry, commune
+data and params, all plausible, all marked synthetic.
+
+Layout of the folder written (a project root: point ``NTM_HOME`` at it)::
+
+    SYNTHETIC.md                      marker: what this is, seed, command
+    data/reference/*.csv              copied from the real project
+    data/registry/communes.csv        the real registry rows, then the synthetic ones
+    data/communes/9xxxx/*.csv         synthetic facts (every row's source: synthetic)
+    params/<year>/<slug>.yaml         the notebook's defaults with the commune's code
+    notebooks -> <real project>/notebooks   the shipped notebooks (a link)
+
+The same ``seed``, count and year always give the same bytes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from slugify import slugify
+
+from ..errors import NtmError
+from ..paths import project_root
+from ..textnorm import nfc
+
+#: Name of the marker file at the root of every synthetic project.
+SYNTHETIC_MARKER = "SYNTHETIC.md"
+FIRST_CODE = 90001
+LAST_CODE = 99999
+FIRST_DISTRICT = 901
+COMMUNES_PER_DISTRICT = 12
+ISSUING_BODY = "ĐƠN VỊ MÔ PHỎNG"
+_SOURCE = "synthetic (ntm synth, seed {seed}): not real data"
+
+# Syllables of place names of the northern mountains, combined at random.
+_FIRST = ("Nậm", "Bản", "Tả", "Sín", "Lùng", "Mường", "Pha", "Cốc", "Na", "Thào", "Hoàng",
+          "Cán", "Bảo", "Lũng", "Phìn", "Sa", "Y", "Trịnh", "Quang", "Tung", "Pờ", "Dền")
+_SECOND = ("Chảy", "Mòn", "Phìn", "Hồ", "Ly", "Xèo", "Vai", "Lầu", "Khoang", "Cấu", "Sáng",
+           "Lìn", "Pạc", "Tường", "Thẩn", "Nhù", "Chư", "Vần", "Sán", "Hạ", "Lóng", "Đét")
+
+
+class SynthError(NtmError):
+    """The synthetic folder cannot be written (it holds real data, or a bad option)."""
+
+
+@dataclass
+class SynthResult:
+    """What :func:`generate` wrote: the folder, and the synthetic communes
+    as ``(code, slug, name)``."""
+
+    root: Path
+    year: int
+    communes: list[tuple[str, str, str]] = field(default_factory=list)
+    copied: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def is_synthetic_code(code: str) -> bool:
+    """True for commune codes of the reserved synthetic range (90001-99999)."""
+    return code.isdigit() and len(code) == 5 and FIRST_CODE <= int(code) <= LAST_CODE
+
+
+def _csv_text(header: Iterable[str], rows: Iterable[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _check_out(out: Path, source: Path) -> None:
+    """Refuse to write into the real project or a folder holding other data."""
+    out_r, src_r = out.resolve(), source.resolve()
+    if out_r == src_r or src_r in out_r.parents or out_r in src_r.parents:
+        raise SynthError("synthetic data must go to a folder of its own, outside the project",
+                         file=str(out), expected="a folder outside " + str(src_r))
+    if out.exists() and any(out.iterdir()) and not (out / SYNTHETIC_MARKER).exists():
+        raise SynthError(f"the folder is not empty and has no {SYNTHETIC_MARKER}: it may hold "
+                         "real data, so nothing was written", file=str(out))
+
+
+def _set_numbers(criteria: list[dict[str, str]], set_id: str) -> list[int]:
+    numbers = sorted(int(r["number"]) for r in criteria if r["set_id"] == set_id)
+    if not numbers:
+        raise SynthError(f"criteria set {set_id} has no criteria in data/reference/criteria.csv")
+    return numbers
+
+
+def _statuses(rng: random.Random, numbers: list[int], met_count: int,
+              hard: set[int]) -> dict[int, str]:
+    """``met_count`` criteria met, the hard ones (income, poverty,
+    environment) less likely among them."""
+    weights = [0.35 if n in hard else 1.0 for n in numbers]
+    pool, met = list(numbers), set()
+    while len(met) < met_count:
+        pick = rng.choices(pool, weights=[w for n, w in zip(numbers, weights) if n in pool])[0]
+        met.add(pick)
+        pool.remove(pick)
+    return {n: "met" if n in met else "not_met" for n in numbers}
+
+
+def _commune_tables(rng: random.Random, code: str, name: str, year: int, seed: int,
+                    main_set: str, main_numbers: list[int], advanced_set: str | None,
+                    advanced_numbers: list[int], hard: set[int]) -> dict[str, str]:
+    """The six CSV tables of one synthetic commune, as text."""
+    from ..load import COMMUNE_TABLES  # column order of each table
+
+    source = _SOURCE.format(seed=seed)
+    size = len(main_numbers)
+    # Criteria met: most communes between half and all of the set.
+    end = min(size, max(0, round(rng.betavariate(5, 2) * size)))
+    start = min(size, max(0, end + rng.choice((-3, -2, -1, -1, 0, 0, 0, 1, 1, 2))))
+    end_status = _statuses(rng, main_numbers, end, hard)
+    # Last year's statuses differ from this year's by a few criteria.
+    previous = dict(end_status)
+    met_now = [n for n, s in end_status.items() if s == "met"]
+    not_met_now = [n for n, s in end_status.items() if s == "not_met"]
+    if start < end:
+        for n in rng.sample(met_now, end - start):
+            previous[n] = "not_met"
+    elif start > end:
+        for n in rng.sample(not_met_now, start - end):
+            previous[n] = "met"
+    status_rows = []
+    for y, statuses, as_of in ((year - 1, previous, f"{year - 1}-12-31"), (year, end_status, "")):
+        status_rows += [{"set_id": main_set, "year": y, "as_of": as_of, "criterion": n,
+                         "status": s, "source": source} for n, s in sorted(statuses.items())]
+    if advanced_set and end >= size - 4:
+        adv = _statuses(rng, advanced_numbers, rng.randint(0, len(advanced_numbers) // 2), hard)
+        status_rows += [{"set_id": advanced_set, "year": year, "as_of": f"{year}-11-30",
+                         "criterion": n, "status": s, "source": source}
+                        for n, s in sorted(adv.items())]
+
+    quarters, met_q = [], start
+    for q in range(1, 5):
+        met_q = end if q == 4 else min(size, max(0, met_q + rng.choice((-1, 0, 0, 1))))
+        quarters.append({
+            "year": year, "quarter": q, "documents_issued": rng.choice((0, 1, 1, 2, 2, 3)),
+            "visits": rng.randint(1, 8), "support_million_vnd": rng.choice((0, 0, 0, 5, 10, 15, 20)),
+            "criteria_met": met_q, "criteria_registered": size, "source": source,
+        })
+    stated = {k: sum(q[k] for q in quarters) for k in ("documents_issued", "visits",
+                                                      "support_million_vnd")}
+    stated.update(year=year, criteria_met=end, criteria_registered=size, source=source)
+
+    rate_start = round(rng.uniform(4, 45), 2)
+    reduction = round(min(rate_start, rng.uniform(0.5, 7)), 2)
+    plan = round(rng.choice((2, 3, 4, 5, 6)) * 1.0, 2)
+    poverty = {"year": year, "poverty_standard": "Nghị định 07/2021/NĐ-CP",
+               "rate_start_percent": rate_start,
+               "rate_end_percent": round(rate_start - reduction, 2),
+               "reduction_points": reduction, "plan_reduction_points": plan,
+               "stated_percent_of_plan": round(reduction / plan * 100, 2), "source": source}
+
+    # Documents and support named in the text stay within the quarters' figures.
+    documents = []
+    for q in quarters:
+        for _ in range(rng.randint(0, q["documents_issued"])):
+            month, day = rng.randint(3 * q["quarter"] - 2, 3 * q["quarter"]), rng.randint(1, 28)
+            kind = rng.choice((("KH", "Kế hoạch"), ("CV", "Công văn")))
+            documents.append({
+                "year": year, "number": f"{rng.randint(10, 999)}-{kind[0]}/MP",
+                "kind_vi": kind[1], "issued_on": f"{year}-{month:02d}-{day:02d}",
+                "title_vi": f"{kind[1]} giúp đỡ xã {name} xây dựng nông thôn mới năm {year}",
+                "source": source,
+            })
+    documents.sort(key=lambda d: d["issued_on"])
+    support = []
+    total = stated["support_million_vnd"]
+    if total and rng.random() < 0.7:
+        households = rng.randint(2, max(2, int(total)))
+        support.append({"year": year, "kind": "material",
+                        "description_vi": "Tặng quà Tết Nguyên đán cho hộ nghèo",
+                        "recipient_count": households, "recipient_unit_vi": "hộ nghèo",
+                        "amount_million_vnd": min(total, households * rng.choice((0.5, 1))),
+                        "source": source})
+
+    rows = {"criteria_status.csv": status_rows, "quarterly.csv": quarters,
+            "year_stated.csv": [stated], "poverty.csv": [poverty],
+            "documents.csv": documents, "support.csv": support}
+    return {name: _csv_text([c.name for c in COMMUNE_TABLES[name][0]], rows[name])
+            for name in COMMUNE_TABLES}
+
+
+def _params_text(defaults: dict[str, Any], code: str, year: int, place: str, name: str) -> str:
+    params = dict(defaults)
+    params.update(commune=code, year=year, place=place, issuing_body=[ISSUING_BODY],
+                  report_date=f"{year}-12", signer_name="Người ký mô phỏng")
+    header = (f"# Synthetic parameters (ntm synth): commune {code}, {name}, year {year}.\n"
+              "# Not a real report: generated for scale tests and benchmarks.\n")
+    return header + yaml.safe_dump(params, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _notebook_defaults(source: Path) -> dict[str, Any]:
+    from ..params import notebook_defaults, params as params_module
+
+    defaults = notebook_defaults(source / "notebooks" / "commune_report.ipynb")
+    secret = getattr(params_module, "secret_names", lambda: [])()
+    return {k: v for k, v in defaults.items() if k not in secret}
+
+
+def generate(
+    count: int,
+    year: int,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    province_code: str = "99",
+    copy_real: Iterable[str] = (),
+    source: str | Path | None = None,
+) -> SynthResult:
+    """Write a synthetic project folder with ``count`` communes for ``year``.
+
+    Parameters
+    ----------
+    count:
+        Number of synthetic communes (codes 90001, 90002, ...).
+    year:
+        Year of the data and params (the year before is given criteria
+        statuses too, for the year-on-year comparison).
+    out:
+        The folder; created, or refreshed when it already holds a synthetic
+        project. Refused when it is inside the real project or holds other files.
+    seed:
+        Random seed: the same seed gives the same folder.
+    province_code:
+        Province the synthetic districts belong to: a code of the real
+        registry ("10", Lào Cai) takes its name; "99" (default) or any code
+        not in the registry is a synthetic province "Mô Phỏng".
+    copy_real:
+        Codes of real communes whose data and params for ``year`` are copied
+        too (e.g. "02881"), to mix them in one batch; they keep their real codes.
+    source:
+        The real project to copy reference data, registry and notebooks from;
+        default the current project.
+    """
+    source = Path(source) if source else project_root()
+    out = Path(out)
+    if not 1 <= count <= LAST_CODE - FIRST_CODE + 1:
+        raise SynthError(f"--communes must be between 1 and {LAST_CODE - FIRST_CODE + 1}",
+                         found=count)
+    _check_out(out, source)
+    for sub in ("data", "params"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    rng = random.Random(f"ntm-synth-{seed}-{year}")
+
+    shutil.copytree(source / "data" / "reference", out / "data" / "reference")
+    header, registry = _read_csv(source / "data" / "registry" / "communes.csv")
+    _, criteria = _read_csv(source / "data" / "reference" / "criteria.csv")
+    _, band_keys = _read_csv(source / "data" / "reference" / "band_key_criteria.csv")
+    defaults = _notebook_defaults(source)
+    main_set, advanced_set = defaults["criteria_set"], defaults.get("advanced_criteria_set")
+    main_numbers = _set_numbers(criteria, main_set)
+    advanced_numbers = _set_numbers(criteria, advanced_set) if advanced_set else []
+    key_names = {nfc(r["name_vi"]).casefold() for r in band_keys}
+    hard = {int(r["number"]) for r in criteria if r["set_id"] == main_set
+            and nfc(r["name_vi"]).casefold() in key_names}
+
+    province = next((r for r in registry if r["province_code"] == province_code), None)
+    province_name = province["province_name"] if province else "Mô Phỏng"
+    province_type = province["province_type"] if province else "tỉnh"
+    result = SynthResult(out, year)
+    source_note = _SOURCE.format(seed=seed)
+    rows = list(registry)
+    real_names = {nfc(r["commune_name"]) for r in registry}
+    for i in range(count):
+        code = f"{FIRST_CODE + i:05d}"
+        district = FIRST_DISTRICT + i // COMMUNES_PER_DISTRICT
+        base = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
+        while nfc(base) in real_names:  # never the name of a real unit
+            base = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
+        name = f"{base} (mô phỏng {i + 1})"
+        district_rng = random.Random(f"ntm-synth-district-{seed}-{district}")
+        district_name = f"{district_rng.choice(_FIRST)} {district_rng.choice(_SECOND)} (mô phỏng)"
+        rows.append({
+            "commune_code": code, "commune_name": name, "commune_type": "xã",
+            "district_code": f"{district:03d}", "district_name": district_name,
+            "district_type": "huyện", "province_code": province_code,
+            "province_name": province_name, "province_type": province_type,
+            "valid_from": "", "valid_to": "", "successor_code": "", "source": source_note,
+        })
+        slug = slugify(nfc(name))
+        for table, text in _commune_tables(rng, code, name, year, seed, main_set, main_numbers,
+                                           advanced_set, advanced_numbers, hard).items():
+            _write(out / "data" / "communes" / code / table, text)
+        _write(out / "params" / str(year) / f"{slug}.yaml",
+               _params_text(defaults, code, year, province_name, name))
+        result.communes.append((code, slug, name))
+    _write(out / "data" / "registry" / "communes.csv", _csv_text(header, rows))
+
+    for code in copy_real:
+        result.copied.append(_copy_real(source, out, code, year))
+    notebooks = out / "notebooks"
+    if notebooks.is_symlink() or notebooks.exists():
+        notebooks.unlink() if notebooks.is_symlink() else shutil.rmtree(notebooks)
+    os.symlink((source / "notebooks").resolve(), notebooks, target_is_directory=True)
+    _write(out / SYNTHETIC_MARKER, _marker(result, seed, province_code))
+    return result
+
+
+def _copy_real(source: Path, out: Path, code: str, year: int) -> tuple[str, str, str]:
+    """Copy one real commune's data folder and its params for ``year``."""
+    from ..load import resolve_commune
+
+    commune = resolve_commune(code, source / "data")
+    params = source / "params" / str(year) / f"{commune.slug}.yaml"
+    folder = source / "data" / "communes" / commune.code
+    if not params.exists() or not folder.is_dir():
+        raise SynthError(f"no data or params for {commune.name} ({commune.code}) {year} to copy",
+                         file=str(params))
+    shutil.copytree(folder, out / "data" / "communes" / commune.code)
+    _write(out / "params" / str(year) / params.name, params.read_text(encoding="utf-8"))
+    return commune.code, commune.slug, commune.name
+
+
+def _marker(result: SynthResult, seed: int, province_code: str) -> str:
+    lines = [
+        "# Synthetic project: NOT REAL DATA",
+        "",
+        f"Written by `ntm synth --communes {len(result.communes)} --year {result.year} "
+        f"--seed {seed} --province {province_code}` for scale tests and benchmarks.",
+        "Synthetic communes have codes 90001-99999, names ending in \"(mô phỏng N)\" and",
+        "\"synthetic\" in the source column of every row. Build them with",
+        "`NTM_HOME=<this folder> ntm batch --year YEAR`.",
+        "",
+    ]
+    if result.copied:
+        lines += ["Real communes copied in (their own data, unchanged): "
+                  + ", ".join(f"{c} {n}" for c, _, n in result.copied), ""]
+    return "\n".join(lines)
