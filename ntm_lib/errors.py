@@ -124,7 +124,10 @@ class DataErrors(DataError):
 
 
 class UnknownCommuneError(DataError):
-    """A commune code or slug is not in the commune registry."""
+    """A commune code or slug is not in the commune registry (a bad argument
+    or parameter: exit code 2)."""
+
+    exit_code = 2
 
 
 class ParameterError(NtmError):
@@ -151,8 +154,27 @@ class ParameterError(NtmError):
         return ", ".join(where)
 
 
+class ParameterErrors(ParameterError):
+    """Several parameter problems at once; ``errors`` holds each
+    :class:`ParameterError` and ``str()`` lists them one per line."""
+
+    def __init__(self, errors: Iterable[ParameterError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else None
+        super().__init__(f"{len(self.errors)} problems in the parameters",
+                         file=first.file if first else None,
+                         parameter=first.parameter if first else None,
+                         row=first.row if first else None)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
 class NotebookError(NtmError):
-    """A notebook cannot be used as a report template (e.g. no ``parameters`` cell)."""
+    """A notebook cannot be used as a report template (e.g. no ``parameters``
+    cell): bad input, exit code 2."""
+
+    exit_code = 2
 
 
 @dataclass

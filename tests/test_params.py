@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ntm_lib.errors import NotebookError, ParameterError
+from ntm_lib.errors import NotebookError, ParameterError, ParameterErrors
 from ntm_lib.params import load_params, notebook_defaults, parameter_names, parameters_cell
 
 SAMPLE = Path(__file__).resolve().parent.parent / "params" / "2023" / "nam-mon.yaml"
@@ -27,12 +27,21 @@ def test_sample_loads_with_code_as_string():
     p = load_params(SAMPLE)
     assert p["commune"] == "02881" and isinstance(p["commune"], str)
     assert p["year"] == 2023
-    assert set(p) == set(parameter_names())
+    assert set(p) == set(parameter_names()) - {"data_api_token"}
 
 
 def test_notebook_defaults_equal_the_sample(root):
     """Run as it is in JupyterLab, the notebook builds the sample report."""
-    assert notebook_defaults(root / "notebooks" / "commune_report.ipynb") == load_params(SAMPLE)
+    defaults = notebook_defaults(root / "notebooks" / "commune_report.ipynb")
+    assert defaults.pop("data_api_token") is None  # secret: never a default, never in a file
+    assert defaults == load_params(SAMPLE)
+
+
+def test_secret_in_a_params_file_refused(tmp_path):
+    path = write(tmp_path, sample_text() + "data_api_token: abc123\n")
+    with pytest.raises(ParameterError, match="NTM_SECRET_DATA_API_TOKEN") as info:
+        load_params(path)
+    assert info.value.parameter == "data_api_token"
 
 
 @pytest.mark.parametrize("written, found", [
@@ -69,9 +78,32 @@ def test_missing_parameter(tmp_path):
 
 def test_unknown_narrative_key(tmp_path):
     text = sample_text().replace("  plans:\n", "  plan:\n")
-    with pytest.raises(ParameterError) as info:
+    with pytest.raises(ParameterErrors) as info:
         load_params(write(tmp_path, text))
-    assert info.value.parameter == "narrative"
+    found = {e.parameter: str(e) for e in info.value.errors}
+    assert "did you mean plans?" in found["narrative.plan"]
+    assert "missing parameter plans" in found["narrative.plans"]
+
+
+def test_every_problem_reported_with_its_line(tmp_path):
+    text = (sample_text().replace("signer_title:", "signer_tittle:")
+            .replace('report_date: "2023-12"', 'report_date: "2023-02-31"')
+            .replace("MTQG huyện {district_name}", "MTQG huyện {district}"))
+    with pytest.raises(ParameterErrors) as info:
+        load_params(write(tmp_path, text))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 4
+    assert "line 15, parameter report_date: 2023-02-31 is not a real date" in lines[0]
+    assert "line 19, parameter signer_tittle: unknown parameter signer_tittle; did you mean signer_title?" in lines[1]
+    assert "parameter recipients.1: unknown field {district} (did you mean {district_name}?)" in lines[2]
+    assert "missing parameter signer_title" in lines[3]
+
+
+def test_unbalanced_brace(tmp_path):
+    text = sample_text().replace("Tiếp tục duy trì và nâng cao", "Tiếp tục {commune_name duy trì")
+    with pytest.raises(ParameterError, match="braces do not match") as info:
+        load_params(write(tmp_path, text))
+    assert info.value.parameter.startswith("narrative.plans")
 
 
 def test_wrong_type_names_line(tmp_path):

@@ -49,9 +49,9 @@ def test_state_style_header_and_dated_report(params):
 
 def test_unknown_placeholder_in_narrative(params):
     params["narrative"]["plans"] = ["Giúp xã {xa_name} hoàn thành kế hoạch."]
-    ctx = prepare_report(params)
-    with pytest.raises(ParameterError, match=r"unknown field \{xa_name\}"):
-        S.plans(ctx)
+    with pytest.raises(ParameterError, match=r"unknown field \{xa_name\}") as info:
+        prepare_report(params)  # before any section is drawn
+    assert info.value.parameter == "narrative.plans.0"
 
 
 def test_missing_parameter_in_namespace(params):

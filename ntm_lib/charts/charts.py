@@ -24,7 +24,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from ..calc import CriteriaSummary  # noqa: E402
 from ..errors import GlyphMissingError  # noqa: E402
 from ..fonts import register_with_matplotlib, report_serif  # noqa: E402
-from ..text import format_number  # noqa: E402
+from ..text import format_number, format_quarter  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 #: Axis numbers in Vietnamese style: "12,5", "1.000".
@@ -65,11 +65,11 @@ def to_svg(fig, name: str) -> str:
     for w in caught:  # anything else matplotlib warned about is surfaced, not hidden
         warnings.warn(w.message, w.category, stacklevel=2)
     # Text stays text (svg.fonttype "none"): WeasyPrint draws it with the
-    # report font, ten times faster than glyph outlines; a browser lacking
-    # that family falls back to its own serif.
+    # report font, ten times faster than glyph outlines; a browser uses the
+    # same font, embedded in the HTML as "NTM Report Serif".
     family = report_serif().family
     return buffer.getvalue().replace(
-        f"font-family: '{family}'", f"font-family: '{family}', 'Times New Roman', serif")
+        f"font-family: '{family}'", f"font-family: 'NTM Report Serif', '{family}', serif")
 
 
 def criteria_status_chart(
@@ -122,7 +122,7 @@ def quarterly_activity_chart(quarterly: pd.DataFrame) -> str:
     a missing value is left out (no bar), not drawn as zero.
     """
     rows = quarterly.sort_values("quarter")
-    labels = [f"Quý {int(q)}" for q in rows["quarter"]]
+    labels = [f"Quý {format_quarter(int(q))}" for q in rows["quarter"]]
     panels = [
         ("documents_issued", "Văn bản ban hành", "#2563eb"),
         ("visits", "Lượt về xã làm việc", "#7c3aed"),
@@ -152,7 +152,7 @@ def criteria_per_quarter_chart(quarterly: pd.DataFrame, set_size: int) -> str:
     ``quarterly``: columns ``quarter``, ``criteria_met``, ``criteria_registered``.
     """
     rows = quarterly.sort_values("quarter")
-    labels = [f"Quý {int(q)}" for q in rows["quarter"]]
+    labels = [f"Quý {format_quarter(int(q))}" for q in rows["quarter"]]
     met = pd.to_numeric(rows["criteria_met"], errors="coerce")
     registered = pd.to_numeric(rows["criteria_registered"], errors="coerce")
     with plt.rc_context(_style()):

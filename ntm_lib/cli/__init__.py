@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "ntm_lib.cli.synth",
     "ntm_lib.cli.workbook",
     "ntm_lib.cli.validate",
+    "ntm_lib.cli.evidence",
 )
 
 
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for command in sub.choices.values():  # --debug also after the command name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks of errors")
     return parser
 
 

@@ -6,13 +6,25 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import ExecutionError
 from ..paths import relative_to_root
+
+
+def year_type(text: str) -> int:
+    """A four-digit year between 2000 and 2100, for ``--year``."""
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a year such as 2023, found {text!r}") from None
+    if not 2000 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"expected a year such as 2023, found {text!r}")
+    return year
 
 
 def register(sub) -> None:
     run = sub.add_parser("run", help="build one commune-year report (notebook, HTML, PDF, manifest)")
     run.add_argument("--commune", required=True, help='commune code ("02881") or slug ("nam-mon")')
-    run.add_argument("--year", required=True, type=int, help="year reported on, e.g. 2023")
+    run.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2023")
     run.add_argument("--params", type=Path, help="params YAML (default params/<year>/<slug>.yaml)")
     run.add_argument("--notebook", type=Path,
                      help="report notebook (default notebooks/commune_report.ipynb)")
@@ -26,12 +38,15 @@ def command(args: argparse.Namespace) -> int:
     result = build_report(args.commune, args.year, params_path=args.params,
                           notebook=args.notebook, build=args.build)
     if result.status != "ok":
-        print(f"error: the report notebook failed: {result.error}", file=sys.stderr)
-        print(f"  executed notebook kept in {relative_to_root(result.run_dir)}/", file=sys.stderr)
+        what = "the report notebook failed" if isinstance(result.error, ExecutionError) \
+            else "the report could not be rendered"
+        print(f"error: {what}: {result.error}", file=sys.stderr)
+        print(f"  the failed run is kept in {relative_to_root(result.run_dir)}/ "
+              f"(executed notebook in data/)", file=sys.stderr)
         return 1
     shown = os.path.relpath(result.latest, Path.cwd())
     print(f"report built (run {result.run_id}), in {shown}/:")
-    for name in result.outputs:
-        print(f"  {shown}/{name}")
-    print(f"archived in {relative_to_root(result.run_dir)}/")
+    for path in result.outputs.values():
+        print(f"  {os.path.join(shown, path.relative_to(result.run_dir))}")
+    print(f"archived as a BagIt bag in {relative_to_root(result.run_dir)}/")
     return 0

@@ -9,7 +9,11 @@ integer: both are refused with a message saying to quote the code.
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import difflib
 import json
+import re
+import string
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -18,7 +22,7 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
-from ..errors import NotebookError, ParameterError
+from ..errors import NotebookError, ParameterError, ParameterErrors
 from ..paths import relative_to_root
 from ..textnorm import nfc
 
@@ -35,6 +39,22 @@ def schema() -> dict:
 def parameter_names() -> list[str]:
     """Names of all report parameters, in schema order."""
     return list(schema()["properties"])
+
+
+#: Prefix of the environment variables that carry secret parameters.
+SECRET_ENV_PREFIX = "NTM_SECRET_"
+
+
+def secret_names() -> list[str]:
+    """Parameters marked ``"x-secret": true`` in the schema: given through the
+    environment (``NTM_SECRET_<NAME>``), never written to a params file, the
+    executed notebook, the manifest or the archive."""
+    return [name for name, spec in schema()["properties"].items() if spec.get("x-secret")]
+
+
+def secret_env_name(name: str) -> str:
+    """``data_api_token`` -> ``NTM_SECRET_DATA_API_TOKEN``."""
+    return SECRET_ENV_PREFIX + name.upper()
 
 
 def _marks(node: yaml.Node, path: tuple = ()) -> dict[tuple, yaml.Mark]:
@@ -101,8 +121,74 @@ def load_params(path: str | Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise ParameterError("expected a mapping of parameter: value", file=shown)
+    for name in secret_names():
+        if name in data:
+            mark = _marks(node).get((name,)) if node else None
+            raise ParameterError(
+                f"{name} is secret and must not be written in a params file (it would be "
+                f"archived with the run); set the environment variable {secret_env_name(name)}",
+                parameter=name, file=shown, row=mark.line + 1 if mark else None,
+            )
     validate_params(_normalise(data), file=shown, marks=_marks(node) if node else {})
     return _normalise(data)
+
+
+#: Facts a narrative or recipient text may name in braces, e.g. "xã {commune_name}".
+TEXT_FIELDS = ("commune_name", "district_name", "province_name", "year", "next_year")
+
+
+def _texts(params: Mapping[str, Any]):
+    """(path, text) of every free text that may name facts in braces."""
+    for i, text in enumerate(params.get("recipients") or []):
+        if isinstance(text, str):
+            yield ("recipients", i), text
+    narrative = params.get("narrative")
+    if isinstance(narrative, Mapping):
+        for key, value in narrative.items():
+            if isinstance(value, str):
+                yield ("narrative", key), value
+            elif isinstance(value, list):
+                for i, text in enumerate(value):
+                    if isinstance(text, str):
+                        yield ("narrative", key, i), text
+            elif isinstance(value, Mapping):
+                for level, texts in value.items():
+                    for i, text in enumerate(texts if isinstance(texts, list) else []):
+                        if isinstance(text, str):
+                            yield ("narrative", key, level, i), text
+
+
+def text_field_problem(text: str) -> str | None:
+    """Why ``text`` cannot be filled with :data:`TEXT_FIELDS`, or ``None``."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)
+                  if name is not None]
+    except ValueError as exc:
+        return f"braces do not match ({exc}); write {{{{ and }}}} for a literal brace"
+    for name, spec, conv in fields:
+        if name not in TEXT_FIELDS or spec or conv:
+            close = difflib.get_close_matches(name, TEXT_FIELDS, n=1)
+            hint = f" (did you mean {{{close[0]}}}?)" if close else ""
+            return (f"unknown field {{{name}}}{hint}; known fields: "
+                    + ", ".join("{" + f + "}" for f in TEXT_FIELDS))
+    return None
+
+
+def _semantic_problems(params: Mapping[str, Any]) -> list[tuple[tuple, str]]:
+    """Checks the schema cannot express: a real report date, fields in texts."""
+    problems = []
+    date = params.get("report_date")
+    if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", date):
+        parts = [int(p) for p in date.split("-")]
+        try:
+            dt.date(parts[0], parts[1], parts[2] if len(parts) == 3 else 1)
+        except ValueError as exc:
+            problems.append((("report_date",), f"{date} is not a real date ({exc})"))
+    for path, text in _texts(params):
+        reason = text_field_problem(text)
+        if reason:
+            problems.append((path, f"{reason}; in {text[:60]!r}"))
+    return problems
 
 
 def validate_params(
@@ -111,42 +197,52 @@ def validate_params(
     file: str | None = None,
     marks: Mapping[tuple, yaml.Mark] | None = None,
 ) -> None:
-    """Check parameters against the schema; raise the first problem found.
+    """Check parameters against the schema and the rules it cannot express
+    (a real ``report_date``; only known ``{fields}`` in texts).
 
-    Problems are sorted by their place in the file so the first one reported
-    is the first one a person meets reading it. Raises :class:`ParameterError`
-    with ``parameter`` (dotted path) and ``row`` (YAML line) set.
+    Every problem is reported, in the order of the file, each with its
+    ``parameter`` (dotted path, e.g. ``narrative.plans.0``) and ``row`` (YAML
+    line). Raises :class:`ParameterError` for one problem,
+    :class:`ParameterErrors` for several.
     """
     marks = marks or {}
     validator = jsonschema.Draft202012Validator(schema())
-    errors = list(validator.iter_errors(dict(params)))
-    if not errors:
+    found: list[tuple[tuple, str]] = []
+    for err in validator.iter_errors(dict(params)):
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            allowed = list(err.schema.get("properties", {}))
+            for extra in sorted(set(err.instance) - set(allowed)):
+                close = difflib.get_close_matches(extra, allowed, n=1)
+                hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(allowed)}"
+                found.append((path + (extra,), f"unknown parameter {extra}{hint}"))
+        elif err.validator == "required":
+            for name in err.validator_value:
+                if name not in err.instance:
+                    found.append((path + (name,), f"missing parameter {name}"))
+        else:
+            found.append((path, _explain(err, params)))
+    found += _semantic_problems(params)
+    if not found:
         return
 
-    def where(err: jsonschema.ValidationError) -> tuple:
-        path = tuple(err.absolute_path)
-        mark = marks.get(path)
-        return (mark.line if mark else 10**9, path)
+    def line_of(path: tuple) -> int | None:
+        for cut in range(len(path), 0, -1):
+            if path[:cut] in marks:
+                return marks[path[:cut]].line + 1
+        return None
 
-    errors.sort(key=lambda e: (where(e)[0], [str(p) for p in e.absolute_path]))
-    err = errors[0]
-    path = tuple(err.absolute_path)
-    name = ".".join(str(p) for p in path) or None
-    mark = marks.get(path)
-    line = mark.line + 1 if mark else None
-    more = f" ({len(errors) - 1} more problem(s) after this one)" if len(errors) > 1 else ""
-    raise ParameterError(_explain(err, params) + more, parameter=name, file=file, row=line)
+    errors = [ParameterError(message, parameter=".".join(map(str, path)) or None,
+                             file=file, row=line_of(path))
+              for path, message in found]
+    errors.sort(key=lambda e: (e.row or 10**9, e.parameter or ""))
+    if len(errors) == 1:
+        raise errors[0]
+    raise ParameterErrors(errors)
 
 
 def _explain(err: jsonschema.ValidationError, params: Mapping[str, Any]) -> str:
-    """A plain-words message for one schema failure."""
-    if err.validator == "additionalProperties":
-        allowed = sorted(err.schema.get("properties", {}))
-        extra = sorted(set(err.instance) - set(allowed))
-        return f"unknown parameter(s) {', '.join(extra)}; known: {', '.join(allowed)}"
-    if err.validator == "required":
-        missing = [name for name in err.validator_value if name not in err.instance]
-        return f"missing parameter(s) {', '.join(missing)}"
+    """A plain-words message for one schema failure (type, pattern, ...)."""
     if err.validator in ("type", "pattern") and err.schema.get("pattern") == "^[0-9]{5}$":
         value = err.instance
         if isinstance(value, int) and not isinstance(value, bool):
@@ -174,7 +270,8 @@ def parameters_cell(notebook: Mapping) -> int:
     if not found:
         raise NotebookError(
             "the notebook has no cell tagged 'parameters'; tag the cell that sets the "
-            "default parameters (View > Cell Toolbar > Tags in Jupyter)",
+            "default parameters (in JupyterLab: select it, open the Property Inspector, "
+            "the gear icon at the right, and add the tag under Common Tools > Cell Tags)",
         )
     if len(found) > 1:
         raise NotebookError(f"the notebook has {len(found)} cells tagged 'parameters' ({found}); keep one")

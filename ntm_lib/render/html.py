@@ -22,6 +22,8 @@ from nbformat import NotebookNode
 from ntm_lib.errors import RenderError
 from ntm_lib.record import MEDIA_TYPE as FIGURE_MEDIA_TYPE
 
+from .embed import embed_fonts
+
 __all__ = ["render_html", "TEMPLATES_DIR", "TEMPLATE_NAME", "REMOVE_CELL_TAGS"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -219,7 +221,7 @@ def render_html(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
     # Text arriving decomposed (NFD) from some keyboards is stored composed.
-    html = unicodedata.normalize("NFC", _strip_scripts(html))
+    html = embed_fonts(unicodedata.normalize("NFC", _strip_scripts(html)))
     bad = _external_references(html)
     if bad:
         raise RenderError(

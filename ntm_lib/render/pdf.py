@@ -232,9 +232,14 @@ def render_pdf(
     except (OSError, UnicodeDecodeError) as exc:
         raise RenderError(f"cannot read the HTML: {exc}", file=html_file) from exc
 
-    missing = missing_glyphs(unicodedata.normalize("NFC", document_text(html)), font.regular)
+    text = unicodedata.normalize("NFC", document_text(html))
+    missing = missing_glyphs(text, font.regular)
     if missing:
-        raise GlyphMissingError(missing, font=f"{font.family} ({font.regular.name})", where=out.name)
+        error = GlyphMissingError(missing, font=f"{font.family} ({font.regular.name})", where=out.name)
+        first = min(text.find(c) for c in missing if c in text)
+        snippet = " ".join(text[max(first - 40, 0):first + 20].split())
+        error.message += f", in the text “…{snippet}…”"
+        raise error
 
     fetcher = _local_fetcher({p.resolve().as_uri() for p in font.files.values()})
     font_config = FontConfiguration()

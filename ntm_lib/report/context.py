@@ -6,7 +6,7 @@ number appears in the report only if it is computed here from data.
 from __future__ import annotations
 
 import datetime as dt
-import string
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -17,7 +17,6 @@ from ..load import (
     CriteriaSet,
     HeaderStyle,
     BandRule,
-    inputs_read,
     load_band_rule,
     load_commune_facts,
     load_criteria_set,
@@ -26,11 +25,15 @@ from ..load import (
     load_status_labels,
     reset_inputs_read,
 )
-from ..params import parameter_names, validate_params
+from ..params import (
+    parameter_names,
+    secret_env_name,
+    secret_names,
+    text_field_problem,
+    validate_params,
+)
 from ..validate import Subject, rule_warnings
 
-#: Facts a narrative text may name in braces, e.g. "xã {commune_name}".
-TEXT_FIELDS = ("commune_name", "district_name", "province_name", "year", "next_year")
 
 
 @dataclass
@@ -40,7 +43,11 @@ class ReportContext:
     Attributes
     ----------
     params:
-        The validated parameters (``ntm_lib/params/schema.v1.json``).
+        The validated parameters (``ntm_lib/params/schema.v1.json``), secret
+        ones excluded.
+    secrets:
+        Secret parameters (schema ``"x-secret"``) by name, ``None`` when not
+        given; never recorded or shown.
     facts:
         :class:`ntm_lib.load.CommuneFacts` of the commune and year.
     criteria_set, advanced_set:
@@ -67,6 +74,7 @@ class ReportContext:
     """
 
     params: dict[str, Any]
+    secrets: dict[str, str | None]
     facts: CommuneFacts
     criteria_set: CriteriaSet
     advanced_set: CriteriaSet | None
@@ -103,13 +111,9 @@ class ReportContext:
             "year": str(self.year),
             "next_year": str(self.year + 1),
         }
-        for _, name, spec, conv in string.Formatter().parse(template):
-            if name is not None and (name not in values or spec or conv):
-                raise ParameterError(
-                    f"unknown field {{{name}}} in the narrative text {template[:50]!r}...; "
-                    f"known fields: {', '.join('{' + f + '}' for f in TEXT_FIELDS)}",
-                    parameter="narrative",
-                )
+        reason = text_field_problem(template)
+        if reason:
+            raise ParameterError(f"{reason}; in {template[:60]!r}", parameter="narrative")
         return template.format_map(values)
 
     def report_date(self) -> tuple[int | None, int, int]:
@@ -141,12 +145,16 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
     DataError
         The data of the commune or the reference tables fail their checks.
     """
-    names = parameter_names()
+    secret = set(secret_names())
+    names = [n for n in parameter_names() if n not in secret]
     missing = [n for n in names if n not in namespace]
     if missing:
         raise ParameterError(f"missing parameter(s) {', '.join(missing)}")
     params = {n: namespace[n] for n in names}
     validate_params(params)
+    # Secrets arrive through the kernel's environment (see ntm_lib.run.report),
+    # so they never appear in the notebook's injected cell.
+    secrets = {n: namespace.get(n) or os.environ.get(secret_env_name(n)) for n in sorted(secret)}
 
     reset_inputs_read()
     year = int(params["year"])
@@ -175,6 +183,7 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
     poverty = calc.poverty_progress(facts.poverty)
     return ReportContext(
         params=params,
+        secrets=secrets,
         facts=facts,
         criteria_set=criteria_set,
         advanced_set=advanced_set,
@@ -190,81 +199,3 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
         inconsistencies=problems,
         poverty=poverty,
     )
-
-
-def figures_of(ctx: ReportContext) -> list[dict[str, Any]]:
-    """The key figures to record in the executed notebook, as keyword
-    arguments of :func:`ntm_lib.record.record` (name, value, unit,
-    description, sources). Input files are those the loaders read."""
-    files = {f["path"]: f for f in inputs_read()}
-    base = f"data/communes/{ctx.commune.code}/"
-
-    def src(*names: str) -> list[dict]:
-        return [{"path": base + n} for n in names if base + n in files]
-
-    out: list[dict[str, Any]] = [
-        dict(name="commune_code", value=ctx.commune.code, unit=None, description="Commune code"),
-        dict(name="commune_name", value=ctx.commune.name, unit=None, description="Commune name"),
-        dict(name="year", value=ctx.year, unit="year", description="Year reported on"),
-        dict(name="criteria_set", value=ctx.criteria_set.set_id, unit=None,
-             description=f"Criteria set ({ctx.criteria_set.legal_source})"),
-        dict(name="set_size", value=ctx.criteria_set.size, unit="criteria",
-             description="Number of criteria in the set"),
-    ]
-    status = src("criteria_status.csv")
-    if ctx.current:
-        out += [
-            dict(name="criteria_met", value=ctx.current.met_count, unit="criteria",
-                 description="Criteria met at the end of the year", sources=status),
-            dict(name="criteria_met_numbers", value=ctx.current.met, unit="criterion numbers",
-                 sources=status),
-            dict(name="criteria_not_met", value=ctx.current.not_met_count, unit="criteria",
-                 description="Criteria not met at the end of the year", sources=status),
-            dict(name="criteria_not_met_numbers", value=ctx.current.not_met,
-                 unit="criterion numbers", sources=status),
-            dict(name="percent_not_met", value=round(ctx.current.percent_not_met, 4),
-                 unit="percent", sources=status),
-        ]
-    if ctx.changes:
-        out += [
-            dict(name="criteria_gained", value=ctx.changes.gained, unit="criterion numbers",
-                 description="Not met last year, met this year", sources=status),
-            dict(name="criteria_lost", value=ctx.changes.lost, unit="criterion numbers",
-                 description="Met last year, not met this year", sources=status),
-        ]
-    if ctx.advanced:
-        out += [
-            dict(name="advanced_set", value=ctx.advanced.set_id, unit=None),
-            dict(name="advanced_met", value=ctx.advanced.met_count, unit="criteria", sources=status),
-            dict(name="advanced_met_numbers", value=ctx.advanced.met, unit="criterion numbers",
-                 sources=status),
-        ]
-    if ctx.band:
-        out += [
-            dict(name="band", value=ctx.band.band_id, unit=None,
-                 description=f"Band of criteria not met ({ctx.band.legal_source})", sources=status),
-            dict(name="band_key_criteria", value=[n for n, _ in ctx.band.key_criteria_not_met],
-                 unit="criterion numbers", sources=status),
-            dict(name="recognition_at_risk", value=ctx.band.recognition_withdrawn, unit=None,
-                 description=f"Recognition withdrawn under {ctx.band.legal_source}", sources=status),
-        ]
-    quarterly = src("quarterly.csv")
-    for key, unit in (("documents_issued", "documents"), ("visits", "visits"),
-                      ("support_million_vnd", "million VND")):
-        out.append(dict(name=f"year_{key}", value=ctx.totals.get(key), unit=unit,
-                        description="Sum of the quarters", sources=quarterly))
-    if ctx.poverty:
-        pov = src("poverty.csv")
-        out += [
-            dict(name="poverty_reduction_points", value=ctx.poverty.reduction_points,
-                 unit="percentage points", sources=pov),
-            dict(name="poverty_plan_points", value=ctx.poverty.plan_reduction_points,
-                 unit="percentage points", sources=pov),
-            dict(name="poverty_percent_of_plan", value=ctx.poverty.percent_of_plan,
-                 unit="percent of plan", sources=pov),
-        ]
-    out.append(dict(name="data_warnings", value=[p.message for p in ctx.inconsistencies],
-                    unit=None, description="Consistency warnings"))
-    out.append(dict(name="inputs", value=list(files.values()), unit=None,
-                    description="Input files read, with SHA-256"))
-    return out

@@ -18,6 +18,7 @@ from ..text import (
     format_million_vnd,
     format_number,
     format_percent,
+    format_quarter,
     format_place_date,
     format_points,
     join_vi,
@@ -58,7 +59,7 @@ def _criteria_items(ctx: ReportContext, numbers: Iterable[int], cset=None) -> li
 def _number_line(ctx: ReportContext) -> str:
     """"Số 12-BC/HNDT" (Party style) or "Số: 12/BC-UBND" (state style), by the
     header style; a draft without a number leaves a blank for it."""
-    number = ctx.params["document_number"] or "\u2002" * 4
+    number = ctx.params["document_number"] or "……"
     return ctx.header_style.number_format.format(number=number, code=ctx.params["document_code"])
 
 
@@ -307,7 +308,6 @@ def appendix(ctx: ReportContext) -> str:
     q = ctx.facts.quarterly.sort_values("quarter")
     t = ctx.totals
     pov = ctx.poverty
-    roman = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
     def num(v, money=False):
         if v is None or v != v:
@@ -338,7 +338,7 @@ def appendix(ctx: ReportContext) -> str:
     )
     for i, r in enumerate(q.itertuples(), start=1):
         body += (
-            f'<tr><td>{i}</td><td class="nowrap">Quý {roman.get(int(r.quarter), r.quarter)}/{ctx.year}</td>'
+            f'<tr><td>{i}</td><td class="nowrap">Quý {format_quarter(int(r.quarter))}/{ctx.year}</td>'
             f"<td>{num(r.documents_issued)}</td><td>{num(r.visits)}</td>"
             f"<td>{num(r.support_million_vnd)}</td><td>{met(r.criteria_met, r.criteria_registered)}</td></tr>"
         )
@@ -352,12 +352,12 @@ def appendix(ctx: ReportContext) -> str:
     p = ctx.params
     reference = re.sub(r"^Số:?\s*", "", _number_line(ctx))
     day, month, year = ctx.report_date()
-    date = f"{day:02d}/{month:02d}/{year}" if day else f"\u2002\u2002/{month:02d}/{year}"
+    date = f"{day:02d}/{month:02d}/{year}" if day else f"……/{month:02d}/{year}"
     title_ = (
         '<div class="appendix-title">Phụ lục: Kết quả giúp đỡ xã xây dựng nông thôn mới và giảm nghèo '
         f"bền vững năm {ctx.year}</div>"
         f'<div class="appendix-subtitle">(Kèm theo Báo cáo số {escape(reference)}, '
-        f"ngày {date} của {escape(p['issuing_body'][-1])})</div>"
+        f"ngày {date} của {escape(p['issuing_body_short'])})</div>"
     )
     return f'<section class="appendix">{title_}{table}{notes}</section>'
 

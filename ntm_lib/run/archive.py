@@ -10,14 +10,19 @@ Layout under ``build/``::
 
 Nothing archived is overwritten: run ids are unique (UTC time plus random
 hex), the move into place is a single ``rename``, and the latest pointer is
-a symbolic link replaced atomically.
+a symbolic link replaced atomically, under a lock, and only ever moved to a
+later run. A process killed at any moment (``kill -9``) leaves either a
+complete run or a partial folder that no reader looks at and that the next
+run of the same commune removes (its ``.pid`` names a dead process).
 """
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 PARTIAL_PREFIX = ".partial-"
@@ -40,10 +45,57 @@ def latest_link(build: Path, year: int, slug: str) -> Path:
 
 
 def start_run(build: Path, year: int, slug: str, run_id: str) -> Path:
-    """Create and return the partial folder of a new run."""
+    """Create and return the partial folder of a new run, after removing the
+    partial folders of runs whose process is gone."""
+    sweep_partials(commune_archive(build, year, slug))
     folder = commune_archive(build, year, slug) / f"{PARTIAL_PREFIX}{run_id}"
     folder.mkdir(parents=True, exist_ok=False)
+    (folder / PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
     return folder
+
+
+PID_FILE = ".pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Remove ``.partial-*`` folders left by dead processes; return them."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for partial in folder.glob(f"{PARTIAL_PREFIX}*"):
+        try:
+            pid = int((partial / PID_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pid = None
+        if pid is None:
+            # Between mkdir and writing .pid: only a minute-old one is stale.
+            try:
+                young = time.time() - partial.stat().st_mtime < 60
+            except OSError:
+                continue
+            if young:
+                continue
+        elif pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(partial, ignore_errors=True)
+        removed.append(partial)
+    return removed
+
+
+def seal_run(partial: Path) -> None:
+    """Drop the partial folder's ``.pid`` before it is packaged (it is not
+    evidence); a sweep leaves a young partial without one alone."""
+    (partial / PID_FILE).unlink(missing_ok=True)
 
 
 def finish_run(partial: Path, run_id: str) -> Path:
@@ -63,15 +115,24 @@ def discard_run(partial: Path) -> None:
 def point_latest(build: Path, year: int, slug: str, run_dir: Path) -> Path:
     """Make ``build/<year>/<slug>`` point at ``run_dir``, atomically.
 
-    A real folder left at that path by an older layout is moved into the
-    archive first, never deleted.
+    Runs of the same commune may finish in any order: the pointer only moves
+    to a run that started later than the one it names (run ids sort by start
+    time), under an exclusive lock. A real folder left at that path by an
+    older layout is moved into the archive first, never deleted.
     """
     link = latest_link(build, year, slug)
     link.parent.mkdir(parents=True, exist_ok=True)
-    if link.exists() and not link.is_symlink():
-        keep = commune_archive(build, year, slug) / f"legacy-{new_run_id()}"
-        os.rename(link, keep)
-    tmp = link.with_name(f".{link.name}.{secrets.token_hex(4)}.tmp")
-    os.symlink(os.path.relpath(run_dir, link.parent), tmp)
-    os.replace(tmp, link)
+    lock_path = commune_archive(build, year, slug) / ".latest.lock"
+    with open(lock_path, "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if link.is_symlink():
+            current = Path(os.readlink(link)).name
+            if current > run_dir.name and (link.parent / os.readlink(link)).exists():
+                return link
+        elif link.exists():
+            keep = commune_archive(build, year, slug) / f"legacy-{new_run_id()}"
+            os.rename(link, keep)
+        tmp = link.with_name(f".{link.name}.{secrets.token_hex(4)}.tmp")
+        os.symlink(os.path.relpath(run_dir, link.parent), tmp)
+        os.replace(tmp, link)
     return link

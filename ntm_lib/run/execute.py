@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -80,9 +82,12 @@ def execute_notebook(
 
     # IPC transport: the kernel talks over Unix sockets, not TCP ports, so
     # kernels started side by side cannot collide on a port, and nothing
-    # listens on the network.
+    # listens on the network. The sockets live in a private temporary folder
+    # (jupyter_client would otherwise create them in the working directory).
+    sockets = Path(tempfile.mkdtemp(prefix="ntm-kernel-"))
     config = Config()
     config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(sockets / "kernel")
 
     template, output = Path(template), Path(output)
     try:
@@ -117,5 +122,7 @@ def execute_notebook(
             CellFailure(-1, None, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""),
             file=relative_to_root(output),
         ) from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     total = time.perf_counter() - began
     return timings_of(json.loads(output.read_text(encoding="utf-8")), total)

@@ -1,37 +1,54 @@
 """Build one commune-year report end to end: check parameters, execute the
-notebook, render HTML and PDF, write the manifest, archive the run.
+notebook, render HTML and PDF, package the run as evidence, archive it.
 
-This is what ``ntm run`` calls; tests call it directly.
+This is what ``ntm run`` calls; tests call it directly. The steps, each
+timed in the manifest:
+
+1. checks before anything is written: commune, params file, notebook;
+2. papermill executes the notebook in its own kernel (secret parameters go
+   through the kernel's environment, never into the notebook);
+3. the executed notebook is normalised (volatile times move to the manifest);
+4. nbconvert renders the HTML, WeasyPrint the PDF;
+5. the inputs read are copied, the run becomes a BagIt bag with
+   ``manifest.json`` as a tag file, the folder is moved into place and the
+   latest pointer updated.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from ..errors import ExecutionError, NotebookError, NtmError, ParameterError
+from ..errors import ExecutionError, NotebookError, NtmError, ParameterError, RenderError
 from ..fonts import report_serif
 from ..load import resolve_commune
-from ..params import load_params, notebook_defaults, parameter_names
+from ..params import load_params, notebook_defaults, parameter_names, secret_env_name, secret_names
 from ..paths import build_dir, notebooks_dir, params_dir, project_root, relative_to_root
 from ..record import read_figures
 from . import archive
+from .bag import copy_inputs, make_run_bag, payload_path
 from .execute import execute_notebook
-from .manifest import SCHEMA, environment, sha256_file, write_manifest
+from .manifest import SCHEMA, environment, sha256_file
+from .normalize import normalise_notebook, template_cell_ids
 
 NOTEBOOK_NAME = "commune_report.ipynb"
+REDACTED = "«secret redacted»"
 
 
 @dataclass
 class RunResult:
     """Outcome of :func:`build_report`.
 
-    ``status`` is ``"ok"`` or ``"failed"``; ``run_dir`` the archived run
-    folder; ``latest`` the ``build/<year>/<slug>`` pointer (``None`` for a
-    failed run, whose pointer is left as it was); ``outputs`` file name ->
-    path; ``timings`` seconds per step; ``error`` the failure, if any.
+    ``status`` is ``"ok"`` or ``"failed"``; ``run_dir`` the archived run (a
+    BagIt bag); ``latest`` the ``build/<year>/<slug>`` pointer (``None`` for
+    a failed run, whose pointer is left as it was); ``outputs`` file name ->
+    path inside the run (the notebook, HTML and PDF under ``data/``, and
+    ``manifest.json``); ``timings`` seconds per step; ``error`` the failure.
     """
 
     run_id: str
@@ -63,6 +80,42 @@ def check_notebook_takes(notebook: Path, names: list[str]) -> None:
         )
 
 
+@contextmanager
+def _secrets_in_environment(secrets: dict[str, str]) -> Iterator[None]:
+    """Expose secrets to the kernel (it inherits this process's environment)
+    for the duration of the execution only."""
+    saved = {name: os.environ.get(secret_env_name(name)) for name in secrets}
+    os.environ.update({secret_env_name(n): v for n, v in secrets.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(secret_env_name(name), None)
+            else:
+                os.environ[secret_env_name(name)] = value
+
+
+def _redact(path: Path, secrets: dict[str, str]) -> int:
+    """Replace any secret value a cell printed; return how many were found."""
+    text = path.read_text(encoding="utf-8")
+    count = 0
+    for value in secrets.values():
+        if value and value in text:
+            count += text.count(value)
+            text = text.replace(value, REDACTED)
+    if count:
+        path.write_text(text, encoding="utf-8")
+    return count
+
+
+def _bagging_date(started: dt.datetime) -> dt.date:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return started.date()
+
+
 def build_report(
     commune_key: str,
     year: int,
@@ -81,7 +134,8 @@ def build_report(
     year:
         Year reported on.
     params_path:
-        Params YAML; default ``params/<year>/<slug>.yaml``.
+        Params YAML; default ``params/<year>/<slug>.yaml``. Secret parameters
+        come from ``NTM_SECRET_<NAME>`` environment variables instead.
     notebook:
         Report notebook; default ``notebooks/commune_report.ipynb``.
     build:
@@ -90,15 +144,17 @@ def build_report(
     Returns
     -------
     RunResult
-        ``status == "failed"`` when a notebook cell raised: the run folder then
-        keeps the executed notebook and a manifest with the error.
+        ``status == "failed"`` when a notebook cell raised or the HTML or PDF
+        could not be made (e.g. a character without a glyph): the run folder
+        then keeps the executed notebook, what was rendered, and a manifest
+        with the error; the latest pointer is left as it was.
 
     Raises
     ------
     UnknownCommuneError, ParameterError, NotebookError, DataError
-        Problems found before execution; nothing is written.
-    RenderError, GlyphMissingError
-        Rendering failed; the partial run is removed.
+        Problems found before execution (data included); nothing is written.
+    EvidenceError
+        An input changed during the run; the partial run is removed.
     """
     started = dt.datetime.now(dt.timezone.utc)
     commune = resolve_commune(str(commune_key))
@@ -115,6 +171,13 @@ def build_report(
             f"this file is for commune {params['commune']}, year {params['year']}, "
             f"not {commune.code}, {year}", file=shown,
         )
+    # Data and reference tables are checked here, before a kernel starts:
+    # a bad cell is reported with its file, row and column, and no run is made.
+    from ..report import prepare_report
+
+    prepare_report(params)
+    secrets = {n: os.environ[secret_env_name(n)] for n in secret_names()
+               if os.environ.get(secret_env_name(n))}
     notebook = Path(notebook) if notebook else notebooks_dir() / NOTEBOOK_NAME
     if not notebook.exists():
         raise NotebookError("report notebook not found", file=relative_to_root(notebook))
@@ -137,63 +200,73 @@ def build_report(
         },
         "year": int(year),
         "parameters": params,
+        "secret_parameters_given": sorted(secrets),
         "params_file": {"path": shown, "sha256": sha256_file(params_path)},
         "notebook_template": {"path": relative_to_root(notebook), "sha256": sha256_file(notebook)},
         "started_utc": started.isoformat(timespec="seconds"),
         "environment": environment({"family": font.family, "source": font.source}),
     }
     try:
+        failure: NtmError | None = None
         try:
-            execution = execute_notebook(notebook, executed, params, cwd=project_root(),
-                                         kernel_name=kernel_name)
+            with _secrets_in_environment(secrets):
+                execution = execute_notebook(notebook, executed, params, cwd=project_root(),
+                                             kernel_name=kernel_name)
+            timings.update(kernel_start=execution.kernel_start, execution=execution.cells,
+                           papermill_total=execution.total)
         except ExecutionError as exc:
-            manifest.update(status="failed", error={**exc.to_dict(), "cell_index": exc.failure.cell_index,
-                                                    "exec_count": exc.failure.exec_count,
-                                                    "ename": exc.failure.ename,
-                                                    "evalue": exc.failure.evalue})
-            return _finish_failed(partial, run_id, manifest, executed, exc)
-        timings.update(kernel_start=execution.kernel_start, execution=execution.cells,
-                       papermill_total=execution.total)
+            failure = exc
+        if not executed.exists():
+            raise failure or NotebookError("papermill wrote no notebook")
+        manifest["execution"] = normalise_notebook(executed, template_cell_ids(notebook))
+        manifest["redacted_secrets"] = _redact(executed, secrets)
         figures = read_figures(executed)
-        manifest["inputs"] = figures["inputs"].value if "inputs" in figures else []
+        inputs = figures["inputs"].value if "inputs" in figures else []
+        outputs = [executed]
+        if failure is None:
+            from ..render import render_html, render_pdf  # heavy imports, only when rendering
 
-        from ..render import render_html, render_pdf  # heavy imports, only when rendering
+            title = f"Báo cáo năm {year} - xã {commune.name}"
+            author = " ".join(params["issuing_body"])
+            try:
+                t0 = time.perf_counter()
+                html = render_html(executed, partial / "report.html", title=title, author=author)
+                timings["html"] = time.perf_counter() - t0
+                outputs.append(html)
+                t0 = time.perf_counter()
+                outputs.append(render_pdf(html, partial / "report.pdf"))
+                timings["pdf"] = time.perf_counter() - t0
+            except RenderError as exc:  # kept as a failed run, with what was made
+                failure = exc
 
-        title = f"Báo cáo năm {year} - xã {commune.name}"
         t0 = time.perf_counter()
-        html = render_html(executed, partial / "report.html", title=title)
-        timings["html"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pdf = render_pdf(html, partial / "report.pdf")
-        timings["pdf"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        outputs = {p.name: p for p in (executed, html, pdf)}
-        manifest.update(
-            status="ok",
-            outputs={name: sha256_file(p) for name, p in outputs.items()},
-            ended_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            timings={k: round(v, 4) for k, v in timings.items()},
-        )
-        write_manifest(partial / "manifest.json", manifest)
+        extra = [{"path": shown, "sha256": manifest["params_file"]["sha256"]},
+                 {"path": manifest["notebook_template"]["path"],
+                  "sha256": manifest["notebook_template"]["sha256"]}]
+        manifest["inputs"] = copy_inputs(partial, [*inputs, *extra])[: len(inputs)]
+        manifest["outputs"] = {p.name: sha256_file(p) for p in outputs}
+        manifest["status"] = "ok" if failure is None else "failed"
+        if isinstance(failure, ExecutionError):
+            failure.file = relative_to_root(build / "archive" / str(year) / commune.slug
+                                            / run_id / "data" / NOTEBOOK_NAME)
+            manifest["error"] = {**failure.to_dict(), "step": "execution",
+                                 "cell_index": failure.failure.cell_index,
+                                 "exec_count": failure.failure.exec_count,
+                                 "ename": failure.failure.ename, "evalue": failure.failure.evalue}
+        elif failure is not None:
+            manifest["error"] = {**failure.to_dict(), "step": "render"}
+        manifest["ended_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
+        archive.seal_run(partial)
+        make_run_bag(partial, manifest, bagging_date=_bagging_date(started))
         run_dir = archive.finish_run(partial, run_id)
-        latest = archive.point_latest(build, int(year), commune.slug, run_dir)
+        latest = None
+        if failure is None:
+            latest = archive.point_latest(build, int(year), commune.slug, run_dir)
         timings["archive"] = time.perf_counter() - t0
     except BaseException:
         archive.discard_run(partial)
         raise
-    return RunResult(run_id, "ok", run_dir, latest,
-                     {name: run_dir / name for name in (*outputs, "manifest.json")}, timings)
-
-
-def _finish_failed(partial: Path, run_id: str, manifest: dict, executed: Path,
-                   error: ExecutionError) -> RunResult:
-    """Archive a failed run: keep the executed notebook, leave the pointer."""
-    manifest["ended_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    manifest["outputs"] = {executed.name: sha256_file(executed)} if executed.exists() else {}
-    write_manifest(partial / "manifest.json", manifest)
-    run_dir = archive.finish_run(partial, run_id)
-    error.file = relative_to_root(run_dir / executed.name)
-    return RunResult(run_id, "failed", run_dir, None,
-                     {name: run_dir / name for name in (*manifest["outputs"], "manifest.json")},
-                     {}, error)
+    files = {p.name: payload_path(run_dir, p.name) for p in outputs}
+    files["manifest.json"] = run_dir / "manifest.json"
+    return RunResult(run_id, manifest["status"], run_dir, latest, files, timings, failure)

@@ -103,12 +103,12 @@ def format_place_date(place: str, day: int | None, month: int, year: int) -> str
     """The place-date line of a document: "Lào Cai, ngày 05 tháng 12 năm 2023".
 
     ``day`` ``None`` leaves the day blank for a draft awaiting signature, as
-    such drafts are circulated: "Lào Cai, ngày    tháng 12 năm 2023".
+    such drafts are circulated: "Lào Cai, ngày …… tháng 12 năm 2023".
     Raises ``ValueError`` for an impossible date.
     """
     if day is None:
         dt.date(year, month, 1)  # validates month and year
-        return f"{place}, ngày \u2002\u2002\u2002 tháng {month:02d} năm {year}"
+        return f"{place}, ngày …… tháng {month:02d} năm {year}"
     return f"{place}, {format_date_long(dt.date(year, month, day))}"
 
 
@@ -120,3 +120,19 @@ def join_vi(items: Iterable[str], last: str = "và") -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+_ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def format_quarter(quarter: int) -> str:
+    """A quarter in Roman numerals, as reports write them ("Quý II/2023").
+
+    >>> format_quarter(2)
+    'II'
+
+    Raises ``ValueError`` outside 1-4.
+    """
+    if quarter not in _ROMAN_QUARTERS:
+        raise ValueError(f"a quarter is 1 to 4, not {quarter}")
+    return _ROMAN_QUARTERS[quarter]
