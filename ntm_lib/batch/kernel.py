@@ -60,9 +60,13 @@ class Forker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=None if show else subprocess.DEVNULL, text=True, bufsize=1,
         )
-        hello = self._proc.stdout.readline()
-        if not hello:
-            raise KernelStartError("the kernel forker did not start")
+        self._ready = False  # its imports go on while the worker imports its own
+
+    def _wait_ready(self) -> None:
+        if not self._ready:
+            if not self._proc.stdout.readline():
+                raise KernelStartError("the kernel forker did not start")
+            self._ready = True
 
     @property
     def pid(self) -> int | None:
@@ -78,6 +82,7 @@ class Forker:
                 if self._proc is None or self._proc.poll() is not None:
                     self.start()
                 try:
+                    self._wait_ready()
                     self._proc.stdin.write(json.dumps(request) + "\n")
                     self._proc.stdin.flush()
                     line = self._proc.stdout.readline()

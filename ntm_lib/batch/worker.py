@@ -68,14 +68,14 @@ def prepare_worker(*, fork_kernels: bool = True) -> None:
     """Ready this process for reports (once; later calls do nothing)."""
     if _READY:
         return
+    if fork_kernels:  # first: the forker's imports overlap with this process's
+        from . import kernel
+
+        kernel.install()
     import ntm_lib.render  # noqa: F401  nbconvert, WeasyPrint
     import ntm_lib.run  # noqa: F401  papermill, nbclient, pandas
     import ntm_lib.report  # noqa: F401
 
-    if fork_kernels:
-        from . import kernel
-
-        kernel.install()
     _READY["pid"] = os.getpid()
 
 

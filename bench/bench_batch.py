@@ -1,0 +1,192 @@
+"""Benchmark and acceptance run of ``ntm batch`` on synthetic communes.
+
+In one run, on a synthetic project of ``--communes`` communes plus a copy of
+Nậm Mòn (``ntm synth``), with one commune made to fail in a notebook cell on
+purpose (a hidden cell of a copy of the report notebook raises for it):
+
+1. acceptance: a batch with 2 workers ends with every other report built,
+   one failure naming its cell, a record, an index, a roll-up and exit 1; a
+   second identical batch skips every success; a change to one commune's
+   data rebuilds that commune alone;
+2. the no-op rerun: a batch over the up-to-date communes (whole process);
+3. throughput on ``--sample`` communes (``--force``): 1 worker, 2 workers,
+   and 2 workers on a Dask LocalCluster, in reports per minute;
+4. the bare baseline loop on ``--bare`` communes: per commune, the
+   ``papermill`` command, then ``jupyter nbconvert --to html --no-input``;
+5. the per-report split (kernel start, execution, HTML, PDF, archive):
+   medians of the manifests' timings of the acceptance batch.
+
+Prints the medians and ratios and writes them to ``bench/results/``::
+
+    .venv/bin/python bench/bench_batch.py                  # 50 communes
+    .venv/bin/python bench/bench_batch.py --communes 8 --sample 4 --bare 2   # quick
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run(cmd: list[str], home: Path, check_codes=(0, 1)) -> tuple[float, subprocess.CompletedProcess]:
+    env = {**os.environ, "NTM_HOME": str(home)}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode not in check_codes:
+        raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return seconds, done
+
+
+def record(build: Path) -> dict:
+    return json.loads((build / "2023" / "batch.json").read_text(encoding="utf-8"))
+
+
+def statuses(rec: dict) -> dict[str, int]:
+    return {k: v for k, v in rec["counts"].items() if v}
+
+
+def failing_notebook(folder: Path, fail: str) -> Path:
+    nb = json.loads((ROOT / "notebooks" / "commune_report.ipynb").read_text(encoding="utf-8"))
+    at = next(i for i, c in enumerate(nb["cells"]) if "prepare_report" in "".join(c["source"]))
+    nb["cells"].insert(at + 1, {"cell_type": "code", "execution_count": None, "id": "fault",
+                                "metadata": {"tags": ["remove-cell"]}, "outputs": [],
+                                "source": f"if commune == {fail!r}:\n"
+                                          "    raise ValueError('lỗi cố ý (bench)')"})
+    path = folder / "commune_report_bench.ipynb"
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--communes", type=int, default=50)
+    parser.add_argument("--sample", type=int, default=12, help="communes per throughput run")
+    parser.add_argument("--bare", type=int, default=6, help="communes of the bare loop")
+    parser.add_argument("--noop-runs", type=int, default=3)
+    args = parser.parse_args()
+    ntm = str(BIN / "ntm")
+    med = statistics.median
+    result: dict = {"date_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "cpus": os.cpu_count(), "communes": args.communes + 1}
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "synthetic"
+        run([ntm, "synth", "--communes", str(args.communes), "--year", "2023", "--out", str(home),
+             "--seed", "2023", "--province", "10", "--copy-real", "02881"], ROOT)
+        fail = f"{90000 + min(7, args.communes):05d}"
+        notebook = failing_notebook(Path(tmp), fail)
+        nb = ["--notebook", str(notebook)]
+        build = home / "build"
+
+        # 1. Acceptance.
+        seconds, first = run([ntm, "batch", "--year", "2023", "--workers", "2", "--quiet", *nb], home)
+        rec = record(build)
+        failed = [c for c in rec["communes"] if c["status"] == "failed"]
+        result["acceptance"] = {
+            "first_batch_s": round(seconds, 1), "first": statuses(rec), "exit_code": first.returncode,
+            "failure": {k: failed[0]["error"].get(k) for k in ("cell", "message")} if failed else None,
+            "rollup": [r["status"] for r in rec["rollups"]],
+            "index": (build / "2023" / "index.html").exists(),
+        }
+        print(f"first batch: {statuses(rec)} in {seconds:.1f} s, exit {first.returncode}",
+              file=sys.stderr)
+        split: dict[str, list[float]] = {}
+        for c in rec["communes"]:
+            for k, v in (c.get("timings") or {}).items():
+                split.setdefault(k, []).append(v)
+        result["per_report_split_median_s"] = {k: round(med(v), 3) for k, v in split.items()}
+        result["per_report_wall_median_s"] = round(med(
+            c["seconds"] for c in rec["communes"] if c["status"] == "ran"), 3)
+
+        seconds, second = run([ntm, "batch", "--year", "2023", "--quiet", *nb], home)
+        rec = record(build)
+        result["acceptance"]["second"] = statuses(rec)
+        result["acceptance"]["second_reasons"] = sorted({c["reason"].split(" since")[0]
+                                                         for c in rec["communes"]})
+        result["acceptance"]["second_rollup"] = [r["status"] for r in rec["rollups"]]
+        data = home / "data" / "communes" / "90003" / "quarterly.csv"
+        data.write_text(data.read_text(encoding="utf-8").replace(",3,", ",4,", 1), encoding="utf-8")
+        run([ntm, "batch", "--year", "2023", "--quiet", *nb], home)
+        rec = record(build)
+        result["acceptance"]["after_one_change"] = {
+            "statuses": statuses(rec),
+            "ran": [c["code"] for c in rec["communes"] if c["status"] == "ran"]}
+        print(f"acceptance: {json.dumps(result['acceptance'], ensure_ascii=False)}", file=sys.stderr)
+
+        # 2. No-op rerun of every up-to-date commune (the failing one left out).
+        ok = [c["slug"] for c in rec["communes"] if c["status"] != "failed"]
+        chosen = [a for slug in ok for a in ("--commune", slug)]
+        noop = []
+        for _ in range(args.noop_runs):
+            seconds, done = run([ntm, "batch", "--year", "2023", "--quiet", *nb, *chosen], home,
+                                check_codes=(0,))
+            assert statuses(record(build)) == {"skipped": len(ok)}, statuses(record(build))
+            noop.append(seconds)
+        result["noop_rerun"] = {"communes": len(ok), "median_s": round(med(noop), 3),
+                                "runs_s": [round(s, 3) for s in noop]}
+        print(f"no-op rerun of {len(ok)}: {med(noop):.2f} s", file=sys.stderr)
+
+        # 3. Throughput on a sample (forced, no roll-up), each in its own build folder.
+        sample = [a for slug in ok[: args.sample] for a in ("--commune", slug)]
+        rates = {}
+        for label, extra in (("pool_1_worker", ["--workers", "1"]),
+                             ("pool_2_workers", ["--workers", "2"]),
+                             ("dask_local_2_workers", ["--workers", "2", "--scheduler", "local"])):
+            out = Path(tmp) / f"build-{label}"
+            seconds, _ = run([ntm, "batch", "--year", "2023", "--quiet", "--force", "--no-rollup",
+                              "--build", str(out), *nb, *extra, *sample], home, check_codes=(0,))
+            rates[label] = {"seconds": round(seconds, 2),
+                            "reports_per_min": round(args.sample / seconds * 60, 2)}
+            print(f"{label}: {args.sample} reports in {seconds:.1f} s", file=sys.stderr)
+        result["throughput"] = rates
+
+        # 4. Bare loop: papermill, then jupyter nbconvert --to html --no-input.
+        bare = []
+        for slug in ok[: args.bare]:
+            params = home / "params" / "2023" / f"{slug}.yaml"
+            out = Path(tmp) / f"bare-{slug}.ipynb"
+            start = time.perf_counter()
+            run([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" /
+                 "commune_report.ipynb"), str(out), "-f", str(params)], home, check_codes=(0,))
+            run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)], home,
+                check_codes=(0,))
+            bare.append(time.perf_counter() - start)
+        result["bare_loop"] = {"communes": len(bare), "per_report_median_s": round(med(bare), 3),
+                               "reports_per_min": round(len(bare) / sum(bare) * 60, 2)}
+        print(f"bare loop: {med(bare):.2f} s per report", file=sys.stderr)
+
+    r = result["throughput"]
+    bare_rate = result["bare_loop"]["reports_per_min"]
+    result["ratios"] = {
+        "pool2_over_bare": round(r["pool_2_workers"]["reports_per_min"] / bare_rate, 2),
+        "pool2_over_pool1": round(r["pool_2_workers"]["reports_per_min"]
+                                  / r["pool_1_worker"]["reports_per_min"], 2),
+        "dask_over_pool2": round(r["dask_local_2_workers"]["reports_per_min"]
+                                 / r["pool_2_workers"]["reports_per_min"], 2),
+    }
+    result["targets"] = {
+        "pool2_at_least_4x_bare": result["ratios"]["pool2_over_bare"] >= 4,
+        "pool2_at_least_1.7x_pool1": result["ratios"]["pool2_over_pool1"] >= 1.7,
+        "noop_under_2s": result["noop_rerun"]["median_s"] < 2,
+        "dask_within_15pct": result["ratios"]["dask_over_pool2"] >= 0.85,
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / f"batch-{result['date_utc'][:10]}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
