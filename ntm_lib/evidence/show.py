@@ -16,9 +16,6 @@ from ..run.bag import INPUTS, MANIFEST, PAYLOAD
 from ..run.manifest import sha256_file
 from .verify import find_runs
 
-NOTEBOOK = "commune_report.ipynb"
-
-
 class EvidenceLookupError(NtmError):
     """No such run, or no such figure in it."""
 
@@ -44,8 +41,8 @@ def open_run(path: str | Path) -> Run:
             file=relative_to_root(path))
     run = runs[0]
     manifest = json.loads((run / MANIFEST).read_text(encoding="utf-8"))
-    notebook = run / PAYLOAD / NOTEBOOK
-    figures = read_figures(notebook) if notebook.exists() else {}
+    notebooks = sorted((run / PAYLOAD).glob("*.ipynb"))  # commune report or roll-up
+    figures = read_figures(notebooks[0]) if notebooks else {}
     return Run(run, manifest, figures)
 
 
@@ -74,15 +71,20 @@ def _value(figure: Figure) -> str:
 def describe(run: Run) -> list[str]:
     """Lines for ``ntm show``: run, status, parameters, recorded figures."""
     m = run.manifest
+    commune = m.get("commune") or {}
+    git = (m.get("environment") or {}).get("git") or {}
     lines = [
         f"run        {m.get('run_id')}  ({relative_to_root(run.path)})",
+        f"kind       {m.get('schema')}",
         f"status     {m.get('status')}",
-        f"commune    {m['commune']['name']} ({m['commune']['code']}), "
-        f"{m['commune'].get('district_name') or '-'}, {m['commune']['province_name']}",
+    ]
+    if commune:
+        lines.append(f"commune    {commune.get('name')} ({commune.get('code')}), "
+                     f"{commune.get('district_name') or '-'}, {commune.get('province_name')}")
+    lines += [
         f"year       {m.get('year')}",
         f"started    {m.get('started_utc')}   ended {m.get('ended_utc')}",
-        f"git        {m['environment']['git'].get('commit')}"
-        + (" (uncommitted changes)" if m["environment"]["git"].get("dirty") else ""),
+        f"git        {git.get('commit')}" + (" (uncommitted changes)" if git.get("dirty") else ""),
         "parameters",
     ]
     for key, value in m.get("parameters", {}).items():

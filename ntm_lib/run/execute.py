@@ -111,6 +111,9 @@ def execute_notebook(
             start_timeout=start_timeout,
             execution_timeout=cell_timeout,
             config=config,
+            # Save once at the end (papermill writes the notebook on failure
+            # too), not after every cell: ~0.6 s of CPU per report.
+            request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as exc:
         raise ExecutionError(

@@ -32,7 +32,7 @@ from ..paths import build_dir, notebooks_dir, params_dir, project_root, relative
 from ..record import read_figures
 from . import archive
 from .bag import copy_inputs, make_run_bag, payload_path
-from .execute import execute_notebook
+from .execute import CELL_TIMEOUT, START_TIMEOUT, execute_notebook
 from .manifest import SCHEMA, environment, sha256_file
 from .normalize import normalise_notebook, template_cell_ids
 
@@ -124,6 +124,8 @@ def build_report(
     notebook: str | Path | None = None,
     build: str | Path | None = None,
     kernel_name: str = "python3",
+    start_timeout: int = START_TIMEOUT,
+    cell_timeout: int = CELL_TIMEOUT,
 ) -> RunResult:
     """Build, render and archive one report.
 
@@ -140,6 +142,9 @@ def build_report(
         Report notebook; default ``notebooks/commune_report.ipynb``.
     build:
         Output root; default ``<project>/build``.
+    kernel_name, start_timeout, cell_timeout:
+        Kernel to run in; seconds allowed for it to start and for any one
+        cell (a cell over time fails the run, named like any failing cell).
 
     Returns
     -------
@@ -211,7 +216,9 @@ def build_report(
         try:
             with _secrets_in_environment(secrets):
                 execution = execute_notebook(notebook, executed, params, cwd=project_root(),
-                                             kernel_name=kernel_name)
+                                             kernel_name=kernel_name,
+                                             start_timeout=start_timeout,
+                                             cell_timeout=cell_timeout)
             timings.update(kernel_start=execution.kernel_start, execution=execution.cells,
                            papermill_total=execution.total)
         except ExecutionError as exc:
