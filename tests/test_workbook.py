@@ -19,10 +19,9 @@ import yaml
 
 from ntm_lib.cli import main
 from ntm_lib.workbook import WorkbookError, read_workbook
-from ntm_lib.workbook.cells import (
-    BadCell, legacy_encoding, number_from_text, parse_code, parse_date, parse_percent,
-    parse_report_date, parse_status,
-)
+from ntm_lib.workbook.cells import BadCell, legacy_encoding
+from ntm_lib.workbook.numbers import number_from_text, parse_date, parse_percent, parse_report_date
+from ntm_lib.workbook.words import parse_code, parse_status
 from workbook_cases import CASES, cell, edit, form_value
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -434,3 +433,66 @@ def test_a_year_without_data_gets_a_template(project, capsys):
     assert status == 0 and "ntm-commune-2021-2025" in text
     ws = openpyxl.load_workbook(out)["Tiêu chí"]
     assert ws["E13"].value == "Đạt"  # criterion 8 met at the end of 2023
+
+
+def test_a_workbook_saved_by_libreoffice(project, capsys):
+    """tests/fixtures/nam-mon-2023-libreoffice.xlsx is the sample's template
+    with the year's visits as the formula =SUM(C5:C8), opened and saved by
+    LibreOffice Calc 7 (``soffice --headless --convert-to xlsx``): its XML,
+    styles and cached formula values are LibreOffice's, not openpyxl's."""
+    data = read_workbook(Path(__file__).parent / "fixtures" / "nam-mon-2023-libreoffice.xlsx")
+    assert (data.commune.code, data.year) == ("02881", 2023)
+    assert [r["visits"] for r in data.rows["quarterly.csv"]] == [3, 7, 3, 3]
+    assert data.rows["year_stated.csv"][0]["visits"] == 16  # the value LibreOffice calculated
+    met = [r["criterion"] for r in data.rows["criteria_status.csv"]
+           if (r["set_id"], r["year"], r["status"]) == ("ntm-commune-2021-2025", 2023, "met")]
+    assert met == [3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 19]
+    assert [d["issued_on"] for d in data.rows["documents.csv"]][0] == dt.date(2023, 2, 9)
+    assert data.params["signer_name"] == "Nguyễn Văn A" and data.params["report_date"] == "2023-12"
+
+
+def test_changed_parameters_are_named_and_comments_kept(project, good, capsys):
+    path = project.parent / "signer.xlsx"
+    edit(form_value("Thông tin chung", "Họ và tên người ký", "Lê Thị C"))(good, path)
+    status, out, _ = run(["import", str(path)], capsys)
+    assert status == 0 and "params/2023/nam-mon.yaml: sửa signer_name" in out
+    text = (project / "params" / "2023" / "nam-mon.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# Parameters of the 2023 report on Nậm Mòn commune")
+    assert yaml.safe_load(text)["signer_name"] == "Lê Thị C"
+    assert 'commune: "02881"' in text  # codes stay quoted strings
+
+
+def test_a_new_commune_and_a_new_criteria_set(project, capsys):
+    """Bắc Hà (02839), created on 01/7/2025, has no data yet; 2026 is assessed
+    on the 10 criteria of Decision 51/2025/QĐ-TTg."""
+    blank = project.parent / "bac-ha-2026.xlsx"
+    status, out, _ = run(["template", "--commune", "bac-ha", "--year", "2026", "--out",
+                          str(blank)], capsys)
+    assert status == 0 and "ntm-commune-2026-2030" in out
+    wb = openpyxl.load_workbook(blank)
+    assert [wb["Tiêu chí"].cell(r, 1).value for r in (6, 15, 16)] == [1, 10, None]
+    general = {"Cơ quan ban hành": "UBND XÃ BẮC HÀ", "Tên cơ quan trong câu văn": "UBND xã Bắc Hà",
+               "Kiểu tiêu đề": "state", "Địa danh": "Bắc Hà", "Ngày báo cáo": "15/12/2026",
+               "Ký hiệu văn bản": "BC-UBND", "Chức vụ người ký": "Chủ tịch",
+               "Họ và tên người ký": "Trần Văn B", "Nơi nhận": "Lưu: VT"}
+    ws = wb["Thông tin chung"]
+    for r in range(5, ws.max_row + 1):
+        if ws.cell(r, 1).value in general and ws.cell(r, 2).value is None:
+            ws.cell(r, 2).value = general.pop(ws.cell(r, 1).value)
+    for r in range(6, 16):
+        wb["Tiêu chí"].cell(r, 3).value = "Đạt" if r % 2 else "Chưa đạt"
+    for r, row in zip(range(5, 9), [(1, 2, 0, 5, 10), (0, 1, 0, 5, 10), (1, 1, 0, 5, 10),
+                                    (0, 1, 0, 5, 10)]):
+        for c, value in enumerate(row, start=2):
+            wb["Theo quý"].cell(r, c).value = value
+    ws = wb["Lời văn"]
+    row = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value == "Lời kết")
+    ws.cell(row, 2).value = "Trên đây là báo cáo của xã {commune_name}./."
+    filled = project.parent / "filled.xlsx"
+    wb.save(filled)
+    status, out, err = run(["import", str(filled)], capsys)
+    assert status == 0, err
+    assert "data/communes/02839/criteria_status.csv: tệp mới: thêm 10 dòng" in out
+    assert "params/2026/bac-ha.yaml: tệp mới" in out
+    assert main(["validate", "--commune", "02839"]) == 0
+    assert "02839 Bắc Hà, 2026: 0 error(s), 0 warning(s)" in capsys.readouterr().out

@@ -206,6 +206,11 @@ def read_table(ws, wsf, spec: Sheet, col: Collector) -> Table | None:
     return table
 
 
+def cell_ref(columns: dict[str, int], key: str, row: int) -> str:
+    """The reference of the (empty) cell of field ``key`` in ``row``."""
+    return f"{get_column_letter(columns[key])}{row}" if key in columns else f"{row}:{row}"
+
+
 def parse(c: Cell, f: Field, sheet: str, col: Collector, parser) -> Any:
     """``parser(value, fmt)``, a :class:`BadCell` becoming a problem at the
     cell; None for a cell already reported."""

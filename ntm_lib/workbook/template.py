@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import DataError
 from ..load import COMMUNE_TABLES, Commune, CriteriaSet, list_criteria_sets, load_criteria_sets
@@ -23,25 +20,16 @@ from ..load import resolve_commune
 from ..load.tables import data_path, read_table, records
 from ..params import load_params
 from ..paths import params_dir as default_params_dir
+from .layout import BOLD, HEADER_ROW, put, write_form, write_guide, write_head, write_rows
 from .spec import (
-    ADVANCED, AS_OF_LABEL, CRITERIA, DOCUMENTS, FORM_HELP, FORM_LABEL, FORM_VALUE, GENERAL,
-    GUIDE_NAME, LAYOUT_VERSION, NARRATIVE, NARRATIVE_SECTIONS, POVERTY, QUARTER_LABELS, QUARTERLY,
-    SHEETS, STATUS_CHOICES, SUPPORT, SUPPORT_KINDS, Field, Sheet,
+    ADVANCED, AS_OF_LABEL, CRITERIA, DOCUMENTS, GENERAL, GUIDE_NAME, LAYOUT_VERSION, NARRATIVE,
+    NARRATIVE_SECTIONS, POVERTY, QUARTER_LABELS, QUARTERLY, STATUS_CHOICES, SUPPORT, SUPPORT_KINDS,
+    Field, Sheet,
 )
 
-HEADER_ROW = 4
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=13)
-_NOTE = Font(italic=True, color="555555")
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_KNOWN_FILL = PatternFill("solid", fgColor="F2F2F2")
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_LABELS = {"met": STATUS_CHOICES[0], "not_met": STATUS_CHOICES[1]}
 #: Carried over from an earlier year's params file.
-_CARRIED = ("issuing_body", "issuing_body_short", "header_style", "place", "document_code", "signer_capacity",
-            "signer_title", "signer_name", "recipients")
+_CARRIED = ("issuing_body", "issuing_body_short", "header_style", "place", "document_code",
+            "signer_capacity", "signer_title", "signer_name", "recipients")
 _SPARE_ROWS = {"documents": 10, "support": 5}
 
 
@@ -111,114 +99,6 @@ def _set_in_force(year: int, data_dir) -> str:
     return max(rows, key=lambda r: r["in_force_from"])["set_id"]
 
 
-# --------------------------------------------------------------------------- writing
-
-
-def _head(ws, spec: Sheet, headings: list[str], info: str, note: str) -> None:
-    ws["A1"] = spec.title
-    ws["A1"].font = _TITLE
-    ws["A2"] = info
-    ws["A2"].font = _NOTE
-    ws["A3"] = note
-    ws["A3"].font = _NOTE
-    for c, text in enumerate(headings, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=c, value=text)
-        cell.font, cell.fill, cell.border, cell.alignment = _BOLD, _HEAD_FILL, _BORDER, _WRAP
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    ws.row_dimensions[HEADER_ROW].height = 45
-
-
-_FORMATS = {"int": "0", "code": "@", "text": "@", "date": "@", "report_date": "@",
-            "paragraph": "@", "status": "@", "criterion": "0", "quarter": "@", "section": "@",
-            "support_kind": "@", "set_id": "@", "style_id": "@", "year": "0"}
-
-
-def _put(ws, row: int, column: int, value: Any, kind: str, known: bool = False) -> None:
-    cell = ws.cell(row=row, column=column, value=_shown(value, kind))
-    cell.number_format = _FORMATS.get(kind, "General")
-    cell.border = _BORDER
-    cell.alignment = _WRAP
-    if known:
-        cell.fill = _KNOWN_FILL
-
-
-def _shown(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
-    if kind == "status":
-        return _LABELS.get(value, value)
-    if kind == "support_kind":
-        return SUPPORT_KINDS.get(value, value)
-    if isinstance(value, dt.date):
-        return f"{value:%d/%m/%Y}"
-    if kind == "report_date":
-        parts = str(value).split("-")
-        return "/".join(reversed(parts))
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _validation(ws, kind: str, cells: str, choices: dict[str, tuple[str, ...]]) -> None:
-    message = {"status": "Chọn Đạt, Không đạt hoặc Không có số liệu",
-               "int": "Ghi một số nguyên không âm", "money": "Ghi số tiền bằng triệu đồng",
-               "percent": "Ghi một tỷ lệ phần trăm từ 0 đến 100"}
-    if kind in choices:
-        dv = DataValidation(type="list", formula1='"' + ",".join(choices[kind]) + '"',
-                            allow_blank=True)
-    elif kind == "int":
-        dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                            allow_blank=True)
-    elif kind in ("money", "number", "points"):
-        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                            allow_blank=True)
-    elif kind == "percent":
-        dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100",
-                            allow_blank=True)
-    else:
-        return
-    dv.error = message.get(kind, "Giá trị không hợp lệ")
-    dv.errorTitle = "Giá trị không hợp lệ"
-    dv.showErrorMessage = True
-    ws.add_data_validation(dv)
-    dv.add(cells)
-
-
-def _table(ws, spec: Sheet, rows: list[dict[str, Any]], first: int, spare: int, choices: dict,
-           known_keys: tuple[str, ...] = ()) -> None:
-    for r, row in enumerate(rows, start=first):
-        for c, f in enumerate(spec.fields, start=1):
-            _put(ws, r, c, row.get(f.key), f.kind, known=f.key in known_keys)
-    last = first + len(rows) + spare - 1
-    for r in range(first + len(rows), last + 1):
-        for c, f in enumerate(spec.fields, start=1):
-            _put(ws, r, c, None, f.kind)
-    for c, f in enumerate(spec.fields, start=1):
-        letter = get_column_letter(c)
-        ws.column_dimensions[letter].width = f.width
-        _validation(ws, f.kind, f"{letter}{first}:{letter}{max(last, first)}", choices)
-
-
-def _form(ws, spec: Sheet, values: dict[str, list[Any]], choices: dict) -> None:
-    _head(ws, spec, [FORM_LABEL, FORM_VALUE, FORM_HELP], spec.holds.capitalize(),
-          "Ghi ở cột Giá trị; không đổi tên ở cột Thông tin. Dòng có thể lặp lại được ghi "
-          "nhiều dòng, mỗi dòng một giá trị.")
-    r = HEADER_ROW + 1
-    for f in spec.fields:
-        given = values.get(f.key) or []
-        count = len(given) + 2 if f.repeat else 1
-        for i in range(count):
-            ws.cell(row=r, column=1, value=f.heading).font = _BOLD
-            ws.cell(row=r, column=1).border = _BORDER
-            _put(ws, r, 2, given[i] if i < len(given) else None, f.kind)
-            unit = f"Đơn vị: {f.unit}. " if f.unit else ""
-            ws.cell(row=r, column=3, value=(unit + f.help).strip() or None).font = _NOTE
-            _validation(ws, f.kind, f"B{r}", choices)
-            r += 1
-    for letter, width in (("A", 30), ("B", 60), ("C", 60)):
-        ws.column_dimensions[letter].width = width
-
-
 def build_template(known: Known, data_dir: str | Path | None = None) -> Workbook:
     """The workbook for ``known``'s commune-year, filled with what is known."""
     year, c = known.year, known.commune
@@ -242,31 +122,31 @@ def build_template(known: Known, data_dir: str | Path | None = None) -> Workbook
                                                                  "criteria_set",
                                                                  "advanced_criteria_set")},
     }
-    _form(wb.create_sheet(GENERAL.name), GENERAL, general, choices)
+    write_form(wb.create_sheet(GENERAL.name), GENERAL, general, choices)
     for spec, cset in ((CRITERIA, known.main), (ADVANCED, known.advanced)):
         _criteria_sheet(wb.create_sheet(spec.name), spec, cset, known, place, choices)
     ws = wb.create_sheet(QUARTERLY.name)
-    _head(ws, QUARTERLY, [_heading(f) for f in QUARTERLY.fields], place,
+    write_head(ws, QUARTERLY, [_heading(f) for f in QUARTERLY.fields], place,
           "Dòng Cả năm ghi đúng số báo cáo ghi cho cả năm (không tự cộng): chương trình sẽ "
           "đối chiếu với tổng các quý. Quý chưa có số liệu thì để trống cả dòng.")
     by_quarter = {r["quarter"]: r for r in known.tables["quarterly.csv"] if r["year"] == year}
     stated = next((r for r in known.tables["year_stated.csv"] if r["year"] == year), {})
     rows = [{**by_quarter.get(q, {}), "quarter": QUARTER_LABELS[q]} for q in (1, 2, 3, 4)]
     rows.append({**stated, "quarter": QUARTER_LABELS["year"]})
-    _table(ws, QUARTERLY, rows, HEADER_ROW + 1, 0, choices, known_keys=("quarter",))
+    write_rows(ws, QUARTERLY, rows, HEADER_ROW + 1, 0, choices, known_keys=("quarter",))
     for spec in (DOCUMENTS, SUPPORT):
         ws = wb.create_sheet(spec.name)
-        _head(ws, spec, [_heading(f) for f in spec.fields], place,
+        write_head(ws, spec, [_heading(f) for f in spec.fields], place,
               "Mỗi dòng một " + ("văn bản" if spec is DOCUMENTS else "khoản hỗ trợ")
               + "; thêm dòng nếu cần.")
         name = f"{spec.key}.csv"
         rows = [r for r in known.tables[name] if r["year"] == year]
-        _table(ws, spec, rows, HEADER_ROW + 1, _SPARE_ROWS[spec.key], choices)
+        write_rows(ws, spec, rows, HEADER_ROW + 1, _SPARE_ROWS[spec.key], choices)
     poverty = next((r for r in known.tables["poverty.csv"] if r["year"] == year), {})
-    _form(wb.create_sheet(POVERTY.name), POVERTY,
+    write_form(wb.create_sheet(POVERTY.name), POVERTY,
           {k: [v] for k, v in poverty.items() if v is not None}, choices)
     _narrative_sheet(wb.create_sheet(NARRATIVE.name), p.get("narrative") or {}, place, choices)
-    _guide(wb.create_sheet(GUIDE_NAME))
+    write_guide(wb.create_sheet(GUIDE_NAME))
     wb.active = 0
     wb.properties.title = f"Số liệu báo cáo xã {c.name} năm {year}"
     wb.properties.creator = "ntm template"
@@ -286,7 +166,7 @@ def _criteria_sheet(ws, spec: Sheet, cset: CriteriaSet | None, known: Known, pla
                 f"Tình trạng cuối năm {year - 1}", f"Nguồn (cuối năm {year - 1})"]
     what = (f"{cset.name_vi} ({cset.legal_source}), {cset.size} tiêu chí" if cset
             else "Chưa chọn bộ tiêu chí nâng cao ở trang Thông tin chung: để trống trang này")
-    _head(ws, spec, headings, f"{place}. {what}",
+    write_head(ws, spec, headings, f"{place}. {what}",
           f"Chọn tình trạng ở cột C (năm {year}) và cột E (cuối năm {year - 1}). Dòng "
           f"'{AS_OF_LABEL}': ngày đánh giá, để trống nếu là cuối năm.")
     if cset is None:
@@ -296,20 +176,20 @@ def _criteria_sheet(ws, spec: Sheet, cset: CriteriaSet | None, known: Known, pla
     as_of = {y: next((r["as_of"] for (ry, _), r in status.items() if ry == y), None)
              for y in (year, year - 1)}
     r0 = HEADER_ROW + 1
-    ws.cell(row=r0, column=2, value=AS_OF_LABEL).font = _BOLD
-    _put(ws, r0, 3, as_of[year], "date")
-    _put(ws, r0, 5, as_of[year - 1], "date")
+    ws.cell(row=r0, column=2, value=AS_OF_LABEL).font = BOLD
+    put(ws, r0, 3, as_of[year], "date")
+    put(ws, r0, 5, as_of[year - 1], "date")
     rows = []
     for number, name in zip(cset.criteria["number"], cset.criteria["name_vi"]):
         now, before = status.get((year, number), {}), status.get((year - 1, number), {})
         rows.append({"criterion": int(number), "name": name, "status": now.get("status"),
                      "source": now.get("source"), "prev_status": before.get("status"),
                      "prev_source": before.get("source")})
-    _table(ws, spec, rows, r0 + 1, 0, choices, known_keys=("criterion", "name"))
+    write_rows(ws, spec, rows, r0 + 1, 0, choices, known_keys=("criterion", "name"))
 
 
 def _narrative_sheet(ws, narrative: dict[str, Any], place: str, choices: dict) -> None:
-    _head(ws, NARRATIVE, [f.heading for f in NARRATIVE.fields], place,
+    write_head(ws, NARRATIVE, [f.heading for f in NARRATIVE.fields], place,
           "Mỗi dòng một đoạn văn; chọn mục ở cột A. Có thể ghi {commune_name}, {district_name}, "
           "{province_name}, {year}, {next_year}.")
     rows = []
@@ -320,40 +200,7 @@ def _narrative_sheet(ws, narrative: dict[str, Any], place: str, choices: dict) -
         texts = [value] if isinstance(value, str) else list(value or [])
         rows += [{"section": label, "text": t} for t in texts] or \
             [{"section": label, "text": None}] * 2
-    _table(ws, NARRATIVE, rows, HEADER_ROW + 1, 10, choices)
-
-
-def _guide(ws) -> None:
-    ws["A1"] = "HƯỚNG DẪN GHI SỔ SỐ LIỆU"
-    ws["A1"].font = _TITLE
-    notes = [
-        f"Mẫu sổ phiên bản {LAYOUT_VERSION}. Không đổi tên các trang và các tiêu đề cột; "
-        "không gộp (merge) ô; có thể thêm cột ghi chú (không được đọc).",
-        "Số: dấu phẩy thập phân, dấu chấm phân cách hàng nghìn (1.234,5); tỷ lệ ghi 31,58 "
-        "hoặc 31,58%. Tiền ghi bằng triệu đồng. Ngày ghi ngày/tháng/năm (09/02/2023).",
-        "Tình trạng tiêu chí: Đạt, Không đạt (hoặc Chưa đạt), Không có số liệu; không dùng dấu x.",
-        "Nhập sổ: ntm import <tệp.xlsx>. Mọi lỗi được báo cùng lúc, kèm trang và ô cần sửa; "
-        "khi còn lỗi thì không ghi gì.",
-    ]
-    for r, text in enumerate(notes, start=2):
-        ws.cell(row=r, column=1, value=text).font = _NOTE
-    headings = ["Trang", "Cột / dòng", "Nội dung", "Đơn vị", "Bắt buộc", "Ví dụ"]
-    top = len(notes) + 3
-    for c, text in enumerate(headings, start=1):
-        cell = ws.cell(row=top, column=c, value=text)
-        cell.font, cell.fill, cell.border = _BOLD, _HEAD_FILL, _BORDER
-    r = top + 1
-    for spec in SHEETS:
-        for f in spec.fields:
-            for c, value in enumerate((spec.name, f.heading, f.help, f.unit,
-                                       "có" if f.required else "", f.example), start=1):
-                cell = ws.cell(row=r, column=c, value=value or None)
-                cell.border, cell.alignment = _BORDER, _WRAP
-                cell.number_format = "@"
-            r += 1
-    for letter, width in zip("ABCDEF", (18, 36, 60, 16, 9, 36)):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+    write_rows(ws, NARRATIVE, rows, HEADER_ROW + 1, 10, choices)
 
 
 def write_template(path: str | Path, known: Known, data_dir: str | Path | None = None) -> Path:

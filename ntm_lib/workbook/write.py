@@ -52,6 +52,7 @@ class Change:
 
     path: str
     status: str
+    table: bool = True
     added: int = 0
     changed: int = 0
     removed: int = 0
@@ -62,9 +63,10 @@ class Change:
         """One line in Vietnamese: "thêm 4 dòng, sửa 0, xóa 0, giữ nguyên 0"."""
         if self.status == "unchanged":
             return f"{self.path}: không đổi"
-        if self.parameters:
-            return f"{self.path}: sửa {', '.join(self.parameters)}"
         head = "tệp mới" if self.status == "new" else "cập nhật"
+        if not self.table:
+            return f"{self.path}: " + (f"sửa {', '.join(self.parameters)}" if self.parameters
+                                        else head)
         return (f"{self.path}: {head}: thêm {self.added} dòng, sửa {self.changed}, "
                 f"xóa {self.removed}, giữ nguyên {self.unchanged}")
 
@@ -158,15 +160,15 @@ def _params_change(path: Path, params: dict[str, Any], source: str) -> tuple[str
     if not path.is_file():
         header = (f"# Parameters of the {params['year']} report on commune {params['commune']},\n"
                   f"# written by `ntm import {source}`.\n")
-        return params_text(params, header), Change(shown, "new", parameters=())
+        return params_text(params, header), Change(shown, "new", table=False)
     text = path.read_text(encoding="utf-8")
     old = yaml.safe_load(text) or {}
     changed = tuple(_diff(old, params))
     if not changed:
-        return None, Change(shown, "unchanged")
+        return None, Change(shown, "unchanged", table=False)
     header = "".join(f"{line}\n" for line in itertools.takewhile(
         lambda ln: ln.startswith("#"), text.splitlines()))  # keep the file's leading comments
-    return params_text(params, header), Change(shown, "changed", parameters=changed)
+    return params_text(params, header), Change(shown, "changed", table=False, parameters=changed)
 
 
 def _diff(old: Any, new: Any, prefix: str = "") -> list[str]:
