@@ -13,7 +13,6 @@ from ntm_lib.params import load_params
 from ntm_lib.report import prepare_report, sections as S
 from ntm_lib.validate import Subject, evaluate_rules, load_rules
 from ntm_lib.validate.expr import ExprError, parse
-from ntm_lib.validate.project import TEXT_FIELDS
 
 
 @pytest.fixture
@@ -113,14 +112,6 @@ def test_the_language_has_no_eval():
     for text in ("a.b.c", "1 +", "x[0]", "lambda: 1", "'text'"):
         with pytest.raises(ExprError):
             parse(text)
-
-
-def test_text_fields_agree_with_the_report():
-    from ntm_lib.report import context
-    import ntm_lib.params as params
-
-    report_fields = getattr(context, "TEXT_FIELDS", None) or getattr(params, "TEXT_FIELDS")
-    assert tuple(report_fields) == TEXT_FIELDS
 
 
 def test_validate_command(project, capsys):

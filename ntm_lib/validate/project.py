@@ -10,7 +10,6 @@ Problems that stop a report are *errors*; rules that do not hold are
 from __future__ import annotations
 
 import csv
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,9 +32,6 @@ from ..paths import relative_to_root
 from .figures import Subject
 from .rules import Outcome, Rule, evaluate_rules, load_rules
 
-#: Facts a narrative text may name in braces ("xã {commune_name}"); the report
-#: fills the same names (a test keeps the two lists equal).
-TEXT_FIELDS = ("commune_name", "district_name", "province_name", "year", "next_year")
 
 
 @dataclass
@@ -170,32 +166,4 @@ def _check_params(params: dict, unit: Commune, year: int, sets: dict[str, Criter
             bad(f"unknown criteria set {set_id!r}; known: {', '.join(sets)}", name)
         chosen.append(sets.get(set_id) if set_id else None)
     _collect(item.errors, lambda: load_header_style(params["header_style"], data_dir))
-    for where, text in _texts(params):
-        try:
-            names = {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
-        except ValueError as exc:
-            bad(f"a brace is not closed in {text[:40]!r}...: {exc}", where)
-            continue
-        unknown = sorted(names - set(TEXT_FIELDS))
-        if unknown:
-            bad(f"unknown field(s) {', '.join('{' + n + '}' for n in unknown)} in "
-                f"{text[:40]!r}...; known: {', '.join('{' + f + '}' for f in TEXT_FIELDS)}",
-                where)
     return chosen[0], chosen[1]
-
-
-def _texts(params: dict):
-    """(parameter path, text) of every text that may name facts in braces."""
-    for i, text in enumerate(params.get("recipients") or []):
-        yield f"recipients.{i}", text
-    narrative = params.get("narrative") or {}
-    for key, value in narrative.items():
-        if isinstance(value, str):
-            yield f"narrative.{key}", value
-        elif isinstance(value, list):
-            for i, text in enumerate(value):
-                yield f"narrative.{key}.{i}", text
-        elif isinstance(value, dict):
-            for sub, texts in value.items():
-                for i, text in enumerate(texts or []):
-                    yield f"narrative.{key}.{sub}.{i}", text

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..load import Commune
-from ..validate.project import TEXT_FIELDS
+from ..params import TEXT_FIELDS
 from .criteria import read_criteria
 from .forms import first_value, read_form, read_general
 from .kinds import KINDS
