@@ -181,4 +181,9 @@ CASES: list[tuple[str, Callable[[Path, Path], None], str, str]] = [
     ("unknown-placeholder", edit(cell("Lời văn", "B5", "Giúp xã {xa_name} hoàn thành.")),
      "bad_placeholder", "Lời văn!B5: tên trong ngoặc nhọn không có: {xa_name}"),
     ("closing-missing", edit(_closing_removed), "missing_closing", "thiếu Lời kết"),
+    ("signer-missing", edit(form_value("Thông tin chung", "Họ và tên người ký", None)),
+     "missing_field", "Thông tin chung!B21: thiếu 'Họ và tên người ký'"),
+    ("body-in-running-text-missing",
+     edit(form_value("Thông tin chung", "Tên cơ quan trong câu văn", None)), "missing_field",
+     "thiếu 'Tên cơ quan trong câu văn'"),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import DataError, NtmError
 from ..load import CriteriaSet, load_criteria_sets, load_header_style, resolve_commune
+from ..params import schema
 from ..textnorm import match_key
 from .cells import fold
 from .kinds import KINDS
@@ -56,10 +57,11 @@ def read_general(form: dict, col: Collector, data_dir) -> dict[str, Any]:
     head: dict[str, Any] = {"_sets": {}}
     if not form and not col.problems:
         col.add("trang không có thông tin nào", sheet=sheet, code="empty_sheet")
+    needed = _needed()
     for f in GENERAL.fields:
         given = form.get(f.key, [])
         values = [v for v, c in given if v is not None]
-        if f.required and form and not any(v is not None or c.bad or c.value is not None
+        if (f.required or f.key in needed) and form and not any(v is not None or c.bad or c.value is not None
                                            for v, c in given):
             empty = next((c.ref for _, c in given), None)
             col.add(f"thiếu '{f.heading}'", sheet=sheet, cell=empty, code="missing_field",
@@ -108,6 +110,15 @@ def read_general(form: dict, col: Collector, data_dir) -> dict[str, Any]:
         col.add(f"ngày báo cáo trước năm báo cáo {year}", sheet=sheet, cell=c.ref,
                 found=c.value, code="date_before_year")
     return head
+
+
+def _needed() -> set[str]:
+    """Parameters the schema requires to be non-empty (a new one, such as
+    ``issuing_body_short``, is required here without changing the layout)."""
+    spec = schema()
+    return {name for name in spec.get("required", [])
+            if spec["properties"].get(name, {}).get("minLength", 0) > 0
+            or spec["properties"].get(name, {}).get("minItems", 0) > 0}
 
 
 def known_sets(data_dir) -> dict[str, CriteriaSet]:

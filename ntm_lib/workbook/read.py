@@ -225,6 +225,9 @@ def _narrative(table: Table | None, col: Collector) -> dict[str, list[str]]:
                         found=paragraph[:60], code="bad_placeholder",
                         expected=", ".join("{" + f + "}" for f in TEXT_FIELDS))
         out[row["section"]] += row["text"]
+    if not out["closing"]:
+        col.add("thiếu Lời kết của báo cáo", sheet=NARRATIVE.name, code="missing_closing",
+                expected="một dòng mục 'Lời kết' có đoạn văn")
     return out
 
 
@@ -240,9 +243,6 @@ def _placeholder_problem(text: str) -> str | None:
 
 
 def _params(head: dict, narrative: dict[str, list[str]], col: Collector) -> dict[str, Any]:
-    if not narrative["closing"]:
-        col.add("thiếu Lời kết của báo cáo", sheet=NARRATIVE.name, code="missing_closing",
-                expected="một dòng mục 'Lời kết' có đoạn văn")
     rec = {k.split(".")[1]: v for k, v in narrative.items() if k.startswith("recommendations.")}
     params = {
         "commune": head["_commune"].code, "year": head["year"],
