@@ -32,9 +32,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-import pandas as pd
-
 from ..load import COMMUNE_TABLES, CommuneFacts, CriteriaSet
+from ..load.tables import records
 from .expr import BinOp, Call, ExprError, Name, Neg, Node, Num, Ref
 
 #: table name of a rule -> CSV file it reads
@@ -63,14 +62,20 @@ class Subject:
     criteria_set: CriteriaSet | None = None
     advanced_set: CriteriaSet | None = None
 
+    def __post_init__(self) -> None:
+        # Plain records, read once: filtering DataFrames per scope would copy
+        # their attrs (row numbers) on every step.
+        self.records = {name: [rec for _, rec in records(getattr(self.facts, name))]
+                        for name in ("quarterly", "documents", "support", "criteria_status")}
+
     @property
     def year(self) -> int:
         return self.facts.year
 
     def assessed_sets(self) -> list[CriteriaSet]:
         """Known sets with statuses recorded for the year, in file order."""
-        rows = self.facts.criteria_status
-        ids = dict.fromkeys(rows.loc[rows["year"] == self.year, "set_id"])
+        ids = dict.fromkeys(r["set_id"] for r in self.records["criteria_status"]
+                            if r["year"] == self.year)
         return [self.sets[i] for i in ids if i in self.sets]
 
 
@@ -99,20 +104,19 @@ def _plain(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _rows(scope: Scope, table: str) -> pd.DataFrame | dict | None:
+def _rows(scope: Scope, table: str) -> list[dict[str, Any]] | dict | None:
     facts = scope.subject.facts
     if table == "year_stated":
         return facts.year_stated
     if table == "poverty":
         return facts.poverty
-    frame = getattr(facts, table)
+    rows = scope.subject.records[table]
     if scope.quarter is not None:
         if table == "quarterly":
-            frame = frame[frame["quarter"] == scope.quarter]
+            rows = [r for r in rows if r["quarter"] == scope.quarter]
         elif table == "documents":
-            quarters = [(d.month - 1) // 3 + 1 for d in frame["issued_on"]]
-            frame = frame[[q == scope.quarter for q in quarters]]
-    return frame
+            rows = [r for r in rows if (r["issued_on"].month - 1) // 3 + 1 == scope.quarter]
+    return rows
 
 
 def _ref(node: Ref, scope: Scope) -> Any:
@@ -121,7 +125,7 @@ def _ref(node: Ref, scope: Scope) -> Any:
         return None
     if isinstance(rows, dict):
         return _plain(rows.get(node.column))
-    values = Column(_plain(v) for v in rows[node.column])
+    values = Column(_plain(r[node.column]) for r in rows)
     if len(values) > 1:
         return values
     return values[0] if values else None
@@ -136,9 +140,9 @@ def _set(node: Node, scope: Scope) -> CriteriaSet | None:
     raise ExprError(f"expected a criteria set name ({', '.join(SET_NAMES)})")
 
 
-def _statuses(scope: Scope, cset: CriteriaSet, year: int) -> pd.DataFrame:
-    rows = scope.subject.facts.criteria_status
-    return rows[(rows["set_id"] == cset.set_id) & (rows["year"] == year)]
+def _statuses(scope: Scope, cset: CriteriaSet, years: tuple[int, ...]) -> list[dict[str, Any]]:
+    return [r for r in scope.subject.records["criteria_status"]
+            if r["set_id"] == cset.set_id and r["year"] in years]
 
 
 def _count_status(status: str) -> Callable[[tuple[Node, ...], Scope], Any]:
@@ -146,8 +150,8 @@ def _count_status(status: str) -> Callable[[tuple[Node, ...], Scope], Any]:
         cset = _set(args[0], scope)
         if cset is None:
             return None
-        rows = _statuses(scope, cset, scope.subject.year)
-        return float((rows["status"] == status).sum()) if len(rows) else None
+        rows = _statuses(scope, cset, (scope.subject.year,))
+        return float(sum(r["status"] == status for r in rows)) if rows else None
     return count
 
 
@@ -162,14 +166,11 @@ def _both_states(args: tuple[Node, ...], scope: Scope) -> Any:
     cset = _set(args[0], scope)
     if cset is None:
         return None
-    rows = scope.subject.facts.criteria_status
     year = scope.subject.year
-    rows = rows[(rows["set_id"] == cset.set_id) & rows["year"].isin([year - 1, year])]
     seen: dict[tuple[dt.date, int], set[str]] = {}
-    for as_of, row_year, number, status in zip(rows["as_of"], rows["year"], rows["criterion"],
-                                               rows["status"]):
-        date = as_of if isinstance(as_of, dt.date) else dt.date(int(row_year), 12, 31)
-        seen.setdefault((date, int(number)), set()).add(status)
+    for r in _statuses(scope, cset, (year - 1, year)):
+        date = r["as_of"] if isinstance(r["as_of"], dt.date) else dt.date(r["year"], 12, 31)
+        seen.setdefault((date, r["criterion"]), set()).add(r["status"])
     both = sorted(key for key, statuses in seen.items() if len(statuses) > 1)
     scope.details += [f"tiêu chí {n} ({d:%d/%m/%Y})" for d, n in both]
     return float(len(both))

@@ -37,11 +37,12 @@ class WorkbookData:
     """What a workbook says about one commune-year.
 
     ``rows`` maps a table file name (``quarterly.csv``) to its rows for the
-    year, each a dict of CSV column -> value (None when empty);
-    ``owned`` maps each file name to the keys of the rows this workbook
-    replaces: ``("year", Y)`` or, for criteria_status, ``(set_id, year)``
-    pairs; ``params`` is the report's parameters; ``notes`` what was read
-    differently from how it was typed.
+    year, each a dict of CSV column -> value (None when empty); the
+    workbook replaces the rows of its year in every table but
+    criteria_status, where it replaces the ``(set_id, year)`` pairs of
+    ``owned_status`` (a column of statuses left empty replaces nothing);
+    ``params`` holds the parameters the workbook gives; ``notes`` what was
+    read differently from how it was typed.
     """
 
     file: str
@@ -84,7 +85,7 @@ def read_workbook(path: str | Path, data_dir: str | Path | None = None) -> Workb
         status_rows: list[dict[str, Any]] = []
         for spec, set_key in ((CRITERIA, "criteria_set"), (ADVANCED, "advanced_criteria_set")):
             got = read_criteria(table(spec), spec, head.get("_sets", {}).get(set_key),
-                            head.get(set_key), year, col)
+                                head.get(set_key), year, col)
             if got is not None:
                 status_rows += got[0]
                 owned |= got[1]
