@@ -11,7 +11,7 @@ from .criteria import (
     summarise_criteria,
 )
 from .poverty import PovertyProgress, poverty_progress
-from .quarterly import AGGREGATION, Inconsistency, check_totals, quarterly_totals
+from .quarterly import AGGREGATION, Inconsistency, quarterly_totals
 
 __all__ = [
     "AGGREGATION",
@@ -22,7 +22,6 @@ __all__ = [
     "MET",
     "NOT_MET",
     "PovertyProgress",
-    "check_totals",
     "classify_band",
     "criteria_changes",
     "poverty_progress",

@@ -43,19 +43,6 @@ class PovertyProgress:
     percent_of_plan: float | None
     stated_percent_of_plan: float | None
 
-    @property
-    def consistent(self) -> bool:
-        """False when a stated percent of plan disagrees with the figures
-        (by more than 0.05 percent), or a stated reduction disagrees with
-        start minus end rates (by more than 0.005 points)."""
-        if self.stated_percent_of_plan is not None and self.percent_of_plan is not None:
-            if abs(self.stated_percent_of_plan - self.percent_of_plan) > 0.05:
-                return False
-        if None not in (self.rate_start_percent, self.rate_end_percent, self.reduction_points):
-            if abs(self.rate_start_percent - self.rate_end_percent - self.reduction_points) > 0.005:
-                return False
-        return True
-
 
 def poverty_progress(poverty: Mapping[str, object] | None) -> PovertyProgress | None:
     """Compute progress from one ``poverty.csv`` row.

@@ -1,5 +1,8 @@
-"""Quarterly appendix figures: year totals and their agreement with the
-figures the report states for the year.
+"""Quarterly appendix figures: year totals.
+
+Whether they agree with the figures the report states for the year is a
+consistency rule of ``data/reference/validation_rules.csv``
+(:mod:`ntm_lib.validate`).
 
 Flows (documents issued, visits, support in million VND) add up over the
 quarters; stocks (criteria met, criteria registered) are taken at the last
@@ -7,9 +10,7 @@ quarter reported, since a year's criteria met is the position at its end.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Mapping
 
 import pandas as pd
 
@@ -61,50 +62,14 @@ def quarterly_totals(quarterly: pd.DataFrame) -> dict[str, float | int | None]:
 
 @dataclass(frozen=True)
 class Inconsistency:
-    """A year figure that does not match: ``field``, the ``computed`` value
-    and the ``stated`` one, with a one-line ``message``."""
+    """A figure that does not match: ``field``, the ``computed`` value and
+    the ``stated`` one, with a one-line ``message`` (the base of
+    :class:`ntm_lib.validate.RuleWarning`)."""
 
     field: str
     computed: float | int | None
     stated: float | int | None
     message: str
-
-
-def check_totals(
-    totals: Mapping[str, float | int | None],
-    stated: Mapping[str, float | int | None] | None,
-    *,
-    criteria_met_at_year_end: int | None = None,
-) -> list[Inconsistency]:
-    """Compare quarterly totals with the stated year figures.
-
-    ``stated`` holds the year row (``year_stated.csv``); ``None`` means the
-    report states no totals and nothing is compared. When
-    ``criteria_met_at_year_end`` is given (from the criteria status list), the
-    last quarter's ``criteria_met`` must equal it too (field
-    ``criteria_met_year_end``). Money is compared to
-    0.001 million VND (1,000 VND).
-    """
-    problems: list[Inconsistency] = []
-    if stated:
-        for column in AGGREGATION:
-            computed, given = totals.get(column), stated.get(column)
-            if given is None or computed is None:
-                continue
-            if not math.isclose(float(computed), float(given), abs_tol=1e-3):
-                how = "sum of the quarters" if AGGREGATION[column] == "sum" else "last quarter"
-                problems.append(Inconsistency(
-                    column, computed, given,
-                    f"{column}: {how} is {computed}, the year total states {given}",
-                ))
-    met = totals.get("criteria_met")
-    if criteria_met_at_year_end is not None and met is not None and met != criteria_met_at_year_end:
-        problems.append(Inconsistency(
-            "criteria_met_year_end", met, criteria_met_at_year_end,
-            f"criteria_met: last quarter says {met}, the criteria status list "
-            f"has {criteria_met_at_year_end} met",
-        ))
-    return problems
 
 
 def _plain(value):

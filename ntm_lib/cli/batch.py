@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from ._args import year_type
+
 
 def register(sub) -> None:
     batch = sub.add_parser(
@@ -15,7 +17,7 @@ def register(sub) -> None:
                     "notebook template and library are unchanged since its last successful "
                     "run is skipped (--force rebuilds). Exit code 0 when every report was "
                     "built or up to date, 1 when one failed, 130 when interrupted.")
-    batch.add_argument("--year", required=True, type=int, help="year reported on, e.g. 2023")
+    batch.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2023")
     batch.add_argument("--commune", action="append", default=[], metavar="CODE_OR_SLUG",
                        help="only this commune (repeat for several); default all with params")
     batch.add_argument("--workers", type=int, default=None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._args import year_type
+
 
 def register(sub) -> None:
     verify = sub.add_parser("verify", help="check archived runs file by file (BagIt)")
@@ -17,7 +19,7 @@ def register(sub) -> None:
 
     trace = sub.add_parser("trace", help="name the input files and rows a figure came from")
     trace.add_argument("--commune", required=True, help='commune code ("02881") or slug')
-    trace.add_argument("--year", required=True, type=int)
+    trace.add_argument("--year", required=True, type=year_type)
     trace.add_argument("--figure", required=True, help="figure name, e.g. criteria_met")
     trace.add_argument("--run", type=Path, help="a run folder (default: the latest successful run)")
     trace.add_argument("--build", type=Path, help="output folder (default build/)")

@@ -8,17 +8,7 @@ from pathlib import Path
 
 from ..errors import ExecutionError
 from ..paths import relative_to_root
-
-
-def year_type(text: str) -> int:
-    """A four-digit year between 2000 and 2100, for ``--year``."""
-    try:
-        year = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a year such as 2023, found {text!r}") from None
-    if not 2000 <= year <= 2100:
-        raise argparse.ArgumentTypeError(f"expected a year such as 2023, found {text!r}")
-    return year
+from ._args import year_type
 
 
 def register(sub) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._args import year_type
+
 
 def register(sub) -> None:
     synth = sub.add_parser(
@@ -13,7 +15,7 @@ def register(sub) -> None:
                     "in every source column, SYNTHETIC.md at the root) and never inside the "
                     "real project. Build them with NTM_HOME=DIR ntm batch --year YEAR.")
     synth.add_argument("--communes", required=True, type=int, help="number of synthetic communes")
-    synth.add_argument("--year", required=True, type=int, help="year of the data and params")
+    synth.add_argument("--year", required=True, type=year_type, help="year of the data and params")
     synth.add_argument("--out", required=True, type=Path, help="folder to write (a project root)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--province", default="99", metavar="CODE",

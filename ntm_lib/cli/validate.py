@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._args import year_type
+
 
 def register(sub) -> None:
     cmd = sub.add_parser(
@@ -15,7 +17,7 @@ def register(sub) -> None:
                     "(warnings are listed), 2 when a table or params file has errors, or when "
                     "a rule fails with --strict.",
     )
-    cmd.add_argument("--year", type=int, help="only this year (default: every year found)")
+    cmd.add_argument("--year", type=year_type, help="only this year (default: every year found)")
     cmd.add_argument("--commune", help='only this commune: code ("02881") or slug ("nam-mon")')
     cmd.add_argument("--strict", action="store_true", help="count rule warnings as errors")
     cmd.add_argument("--verbose", "-v", action="store_true",

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._args import year_type
+
 
 def register(sub) -> None:
     tpl = sub.add_parser(
@@ -14,7 +16,7 @@ def register(sub) -> None:
                     "criteria of the set, last year's statuses and whatever data/ and params/ "
                     "already hold for the year.")
     tpl.add_argument("--commune", required=True, help='commune code ("02881") or slug ("nam-mon")')
-    tpl.add_argument("--year", required=True, type=int, help="year reported on, e.g. 2024")
+    tpl.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2024")
     tpl.add_argument("--out", type=Path, help="workbook to write (default <slug>-<year>.xlsx)")
     tpl.add_argument("--criteria-set", help="criteria set id (default: that of the params file, "
                                             "else the national set in force in the year)")

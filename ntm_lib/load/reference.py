@@ -264,12 +264,10 @@ def load_header_style(style_id: str, data_dir: str | Path | None = None) -> Head
         table is invalid: a style listed twice, or a ``number_format`` that
         is not a template of ``{number}`` and ``{code}``.
     """
-    problems = Problems()
     path = data_path(data_dir, "reference", "header_styles.csv")
-    table = read_table(path, HEADER_COLUMNS, problems=problems)
-    problems.raise_if_any()
-    assert table is not None
-    file = relative_to_root(path)
+    table = read_table(path, HEADER_COLUMNS)  # raises every cell problem of the file at once
+    file = table.attrs["file"]
+    problems = Problems()  # then the checks across rows
     styles: dict[str, HeaderStyle] = {}
     for row, rec in records(table):
         if rec["style_id"] in styles:
@@ -313,12 +311,10 @@ def load_status_labels(data_dir: str | Path | None = None) -> dict[str, str]:
         ``data/reference/statuses.csv`` is invalid, lists a status other than
         ``met``/``not_met``, lists one twice or misses one.
     """
-    problems = Problems()
     path = data_path(data_dir, "reference", "statuses.csv")
-    table = read_table(path, STATUS_COLUMNS, problems=problems)
-    problems.raise_if_any()
-    assert table is not None
-    file = relative_to_root(path)
+    table = read_table(path, STATUS_COLUMNS)  # raises every cell problem of the file at once
+    file = table.attrs["file"]
+    problems = Problems()  # then the checks across rows
     labels: dict[str, str] = {}
     for row, rec in records(table):
         if rec["status"] in labels:

@@ -95,12 +95,10 @@ def load_registry(data_dir: str | Path | None = None) -> list[Commune]:
     DataError, DataErrors
         Every problem, with file, row and column.
     """
-    problems = Problems()
     path = data_path(data_dir, "registry", "communes.csv")
-    table = read_table(path, REGISTRY_COLUMNS, problems=problems)
-    problems.raise_if_any()
-    assert table is not None
-    file = relative_to_root(path)
+    table = read_table(path, REGISTRY_COLUMNS)  # raises every cell problem of the file at once
+    file = table.attrs["file"]
+    problems = Problems()  # then the checks across rows
 
     def add(message: str, row: int, column: str, **kw: object) -> None:
         problems.add(DataError(message, file=file, row=row, column=column, **kw))

@@ -241,7 +241,6 @@ def difficulties(ctx: ReportContext) -> str:
 def recommendations(ctx: ReportContext) -> str:
     """Recommendations by level: province, district, commune."""
     rec = ctx.params["narrative"]["recommendations"]
-    c = ctx.commune
     levels = [("province", "Cấp tỉnh"), ("district", "Cấp huyện"), ("commune", "Cấp xã")]
     out = ""
     for i, (key, label) in enumerate((lv for lv in levels if rec[lv[0]]), start=1):
@@ -269,36 +268,6 @@ def closing_and_signature(ctx: ReportContext) -> str:
         f'<div class="signer-name">{escape(p["signer_name"])}</div></td>'
         "</tr></table></div>"
     )
-
-
-#: Vietnamese names of the figures checked for consistency (appendix note).
-_CHECKED = {
-    "documents_issued": "Số văn bản ban hành",
-    "visits": "Số lượt trực tiếp về xã làm việc",
-    "support_million_vnd": "Ủng hộ, vận động, huy động (triệu đồng)",
-    "criteria_met": "Số tiêu chí hoàn thành",
-    "criteria_registered": "Số tiêu chí đăng ký",
-    "poverty": "Giảm tỷ lệ hộ nghèo so với kế hoạch",
-}
-
-
-def _quality_note(problem) -> str:
-    """One data-quality warning in plain Vietnamese, with both figures."""
-    if getattr(problem, "message_vi", None):  # a rule of validation_rules.csv
-        return problem.message_vi
-    name = _CHECKED.get(problem.field, problem.field)
-
-    def show(v):
-        return "không có" if v is None else format_number(v)
-
-    if problem.field == "criteria_met_year_end":
-        return (f"Số tiêu chí hoàn thành: quý cuối ghi {show(problem.computed)}, danh sách "
-                f"tình trạng tiêu chí cuối năm có {show(problem.stated)} tiêu chí đạt.")
-    if problem.field == "poverty":
-        return (f"{name}: tỷ lệ tính từ số liệu là {show(problem.computed)}%, "
-                f"báo cáo ghi {show(problem.stated)}%.")
-    return (f"{name}: số liệu các quý cho {show(problem.computed)}, "
-            f"trong khi số liệu cả năm ghi {show(problem.stated)}.")
 
 
 def appendix(ctx: ReportContext) -> str:
@@ -347,7 +316,8 @@ def appendix(ctx: ReportContext) -> str:
     table = f'<table class="data appendix-table"><colgroup>{cols}</colgroup>{head}<tbody>{body}</tbody></table>'
     notes = ""
     if ctx.inconsistencies:
-        items = "".join(f"<li>{escape(_quality_note(p))}</li>" for p in ctx.inconsistencies)
+        items = "".join(f"<li>{escape(getattr(p, 'message_vi', None) or p.message)}</li>"
+                        for p in ctx.inconsistencies)
         notes = f'<div class="note data-quality"><strong>Chất lượng số liệu:</strong><ul>{items}</ul></div>'
     p = ctx.params
     reference = re.sub(r"^Số:?\s*", "", _number_line(ctx))

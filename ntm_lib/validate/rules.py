@@ -19,7 +19,6 @@ from typing import Any
 from ..calc import Inconsistency
 from ..errors import DataError, Problems
 from ..load.tables import Column, data_path, read_table, records
-from ..paths import relative_to_root
 from ..text import format_number
 from .expr import ExprError, Node, parse, walk
 from .figures import Scope, Subject, check_names, evaluate
@@ -103,12 +102,10 @@ def load_rules(data_dir: str | Path | None = None) -> list[Rule]:
     DataError, DataErrors
         Every problem, with file, row and column.
     """
-    problems = Problems()
     path = data_path(data_dir, "reference", "validation_rules.csv")
-    table = read_table(path, RULE_COLUMNS, problems=problems)
-    problems.raise_if_any()
-    assert table is not None
-    file = relative_to_root(path)
+    table = read_table(path, RULE_COLUMNS)  # raises every cell problem of the file at once
+    file = table.attrs["file"]
+    problems = Problems()  # then the checks across rows
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for row, rec in records(table):
