@@ -71,7 +71,8 @@ def failing_notebook(folder: Path, fail: str) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=50)
-    parser.add_argument("--sample", type=int, default=12, help="communes per throughput run")
+    parser.add_argument("--sample", type=int, default=24,
+                        help="communes per throughput run (enough to amortise pool and cluster start-up)")
     parser.add_argument("--bare", type=int, default=6, help="communes of the bare loop")
     parser.add_argument("--noop-runs", type=int, default=3)
     args = parser.parse_args()
