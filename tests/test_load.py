@@ -8,7 +8,6 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from ntm_lib.errors import DataError, DataErrors, UnknownCommuneError

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ntm_lib.errors import NotebookError, ParameterError, ParameterErrors
 from ntm_lib.params import load_params, notebook_defaults, parameter_names, parameters_cell

@@ -10,7 +10,7 @@ from .criteria import (
     statuses_for,
     summarise_criteria,
 )
-from .poverty import PovertyProgress, poverty_progress
+from .poverty import PovertyProgress, as_number, poverty_progress
 from .quarterly import AGGREGATION, Inconsistency, quarterly_totals
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "MET",
     "NOT_MET",
     "PovertyProgress",
+    "as_number",
     "classify_band",
     "criteria_changes",
     "poverty_progress",

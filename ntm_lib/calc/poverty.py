@@ -61,7 +61,7 @@ def poverty_progress(poverty: Mapping[str, object] | None) -> PovertyProgress | 
     """
     if poverty is None:
         return None
-    get = lambda key: _number(poverty.get(key))  # noqa: E731
+    get = lambda key: as_number(poverty.get(key))  # noqa: E731
     start, end = get("rate_start_percent"), get("rate_end_percent")
     reduction = get("reduction_points")
     if reduction is None and start is not None and end is not None:
@@ -80,7 +80,9 @@ def poverty_progress(poverty: Mapping[str, object] | None) -> PovertyProgress | 
     )
 
 
-def _number(value) -> float | None:
+def as_number(value) -> float | None:
+    """``value`` as a float; ``None`` for a missing, non-numeric or NaN value
+    (a cell with no data)."""
     if value is None:
         return None
     try:

@@ -16,7 +16,6 @@ timed in the manifest:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
 from contextlib import contextmanager

@@ -28,10 +28,10 @@ not checked. A column of several rows is only allowed inside ``sum`` or
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from ..calc import as_number
 from ..load import COMMUNE_TABLES, CommuneFacts, CriteriaSet
 from ..load.tables import records
 from .expr import BinOp, Call, ExprError, Name, Neg, Node, Num, Ref
@@ -94,16 +94,6 @@ class Column(list):
     """The values of one column over several rows (only for sum/last)."""
 
 
-def _plain(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def _rows(scope: Scope, table: str) -> list[dict[str, Any]] | dict | None:
     facts = scope.subject.facts
     if table == "year_stated":
@@ -124,8 +114,8 @@ def _ref(node: Ref, scope: Scope) -> Any:
     if rows is None:
         return None
     if isinstance(rows, dict):
-        return _plain(rows.get(node.column))
-    values = Column(_plain(r[node.column]) for r in rows)
+        return as_number(rows.get(node.column))
+    values = Column(as_number(r[node.column]) for r in rows)
     if len(values) > 1:
         return values
     return values[0] if values else None
