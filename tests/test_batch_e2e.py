@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,32 @@ def test_timeout_interrupts_the_cell(province, tmp_path):
     assert row["status"] == "failed" and row["seconds"] < 60
     assert row["error"]["message"].startswith("timed out after 4 s")
     assert row["error"]["ename"] == "KeyboardInterrupt" and row["error"]["cell"] > 0
+
+
+def test_bad_data_fail_in_the_notebook_and_name_the_cell(province, tmp_path):
+    home = tmp_path / "copy"
+    shutil.copytree(province["home"], home, ignore=shutil.ignore_patterns("build"))
+    table = home / "data" / "communes" / "90004" / "quarterly.csv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    cells = lines[2].split(",")
+    cells[3] = "bảy"  # visits in quarter II: not a number
+    lines[2] = ",".join(cells)
+    table.write_text("".join(lines), encoding="utf-8")
+    result = ntm(home, "batch", "--year", "2023", "--commune", "90004", "--commune", "90001",
+                 "--quiet", "--no-rollup", "--workers", "1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    record = json.loads((home / "build" / "2023" / "batch.json").read_text(encoding="utf-8"))
+    rows = by_code(record)
+    assert rows["90001"]["status"] == "ran"
+    row = rows["90004"]
+    assert row["status"] == "failed" and row["error"]["ename"] == "DataError"
+    assert "quarterly.csv" in row["error"]["evalue"] and "bảy" in row["error"]["evalue"]
+    assert "row 3" in row["error"]["evalue"] and "visits" in row["error"]["evalue"]
+    # The failed run keeps its executed notebook, failing in the cell that checks the data.
+    executed = home / "build" / row["outputs"]["commune_report.ipynb"]  # relative to build/
+    notebook = json.loads(executed.read_text(encoding="utf-8"))
+    [failing] = [c for c in notebook["cells"]
+                 if any(o.get("ename") == "DataError" for o in c.get("outputs", []))]
+    assert "prepare_report" in "".join(failing["source"])
+    assert f"In [{row['error']['exec_count']}]" in row["error"]["message"]

@@ -523,3 +523,31 @@ def test_unclosed_quote(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="double quotes") as excinfo:
         read_table(path, [Column("a", "int"), Column("b", "str")])
     assert excinfo.value.file == "t.csv"
+
+
+# --------------------------------------------------------------------------- parsed-table reuse
+
+
+def test_a_table_read_again_is_the_same_and_still_logged(data):
+    path = data / "communes" / "02881" / "quarterly.csv"
+    columns = [Column("year", "int"), Column("quarter", "int")]
+    first = read_table(path, columns, extra_columns="ignore")
+    first.loc[0, "quarter"] = 99  # a caller's change stays with its own copy
+    reset_inputs_read()
+    second = read_table(path, columns, extra_columns="ignore")
+    assert list(second["quarter"]) == [1, 2, 3, 4]
+    assert second.attrs["file"] == "data/communes/02881/quarterly.csv"
+    assert second.attrs["rows"] == [2, 3, 4, 5]
+    assert [e["path"] for e in inputs_read()] == ["data/communes/02881/quarterly.csv"]
+
+
+def test_a_changed_table_is_parsed_again_and_its_problems_reported_every_time(data):
+    path = data / "communes" / "02881" / "quarterly.csv"
+    columns = [Column("year", "int"), Column("quarter", "int")]
+    assert list(read_table(path, columns, extra_columns="ignore")["quarter"]) == [1, 2, 3, 4]
+    edit(path, "\n2023,4,", "\n2023,bốn,")
+    for _ in range(2):  # the second read comes from the parsed copy: same problem, same place
+        with pytest.raises(DataError) as excinfo:
+            read_table(path, columns, extra_columns="ignore")
+        error = only(problems_of(excinfo))
+        assert (error.row, error.column, error.found) == (5, "quarter", "bốn")

@@ -324,3 +324,59 @@ def test_register_with_matplotlib():
     assert family == report_serif().family
     found = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
     assert Path(found).resolve() in {p.resolve() for p in report_serif().files.values()}
+
+
+# --------------------------------------------------------------------------- speed-ups with the same output
+
+
+def test_inline_svg_goes_to_the_pdf_renderer_as_an_image():
+    from ntm_lib.render.svg_images import standalone_svg, svg_as_images
+
+    lowered = ('<p>x</p><svg height="20pt" viewbox="0 0 40 20" width="40pt" '
+               'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+               '<metadata><rdf:rdf></rdf:rdf></metadata><defs><clippath id="c"><rect height="5" '
+               'width="5"></rect></clippath></defs><use xlink:href="#c"></use></svg><p>y</p>')
+    document = standalone_svg(lowered[8:-8]).decode("utf-8")
+    assert 'viewBox="0 0 40 20"' in document and "<clipPath" in document
+    assert "metadata" not in document
+    html = svg_as_images(lowered)
+    assert html.startswith("<p>x</p><img ") and html.endswith("<p>y</p>") and "<svg" not in html
+    broken = '<svg xmlns="http://www.w3.org/2000/svg"><g></svg>'
+    assert svg_as_images(broken) == broken  # not XML: left inline, drawn the same
+
+
+def test_pdf_of_a_chart_is_the_same_whether_inline_or_image(tmp_path, monkeypatch):
+    import ntm_lib.render.pdf as pdf_module
+
+    html = html_doc(tmp_path, f'<figure>{SVG[SVG.index("<svg"):]}<figcaption>Biểu đồ 1</figcaption></figure>')
+    render_pdf(html, tmp_path / "image.pdf")
+    monkeypatch.setattr(pdf_module, "svg_as_images", lambda text: text)
+    render_pdf(html, tmp_path / "inline.pdf")
+    image, inline = (PdfReader(tmp_path / name) for name in ("image.pdf", "inline.pdf"))
+    assert len(image.pages) == len(inline.pages) == 1
+    text = image.pages[0].extract_text()
+    assert text == inline.pages[0].extract_text()
+    assert "Tiêu chí đạt chuẩn" in unicodedata.normalize("NFC", text)
+    assert pdf_fonts(tmp_path / "image.pdf") == pdf_fonts(tmp_path / "inline.pdf")
+
+
+def test_groups_holding_only_an_unused_id_are_dissolved():
+    from ntm_lib.render.svg_images import standalone_svg
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+           '<defs><g id="marker"><path d="M 0 0 L 1 1"/></g></defs>'
+           '<g id="axes_1"><g id="xtick_1"><use xlink:href="#marker" x="3"/></g>'
+           '<g id="text_1" transform="rotate(90)"><text>Quý I</text></g></g></svg>')
+    document = standalone_svg(svg).decode("utf-8")
+    assert 'id="axes_1"' not in document and 'id="xtick_1"' not in document
+    assert '<g id="marker">' in document  # referenced by <use>
+    assert '<g id="text_1" transform="rotate(90)">' in document  # draws something
+    assert document.index('xlink:href="#marker"') < document.index("Quý I")
+
+
+def test_embedded_font_subset_is_shared_by_reports_in_vietnamese():
+    from ntm_lib.render.embed import REPERTOIRE, font_face_css
+
+    assert all(c in REPERTOIRE for c in "Nậm Mòn Bắc Hà Đồng Ỹ ỹ – “”")
+    assert font_face_css("Xã Nậm Mòn") == font_face_css("Xã Bản Phố, huyện Bắc Hà")
+    assert font_face_css("Xã Nậm Mòn") != font_face_css("Xã Nậm Mòn ∑")  # beyond: added

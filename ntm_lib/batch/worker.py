@@ -130,8 +130,10 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
                            file=str(task.params))
         if watchdog:
             watchdog.start()
+        # Data are checked by the notebook itself: a bad table fails its
+        # cell and keeps the executed notebook, as any batch failure does.
         result = build_report(commune.code, task.year, params_path=task.params,
-                              notebook=notebook, build=build)
+                              notebook=notebook, build=build, check_data=False)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a failure stays with its commune

@@ -13,8 +13,11 @@ Every table read without a problem is recorded in the input log
 """
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -192,20 +195,56 @@ def _read(
     except OSError as exc:
         problem(f"cannot read the file: {exc.strerror or exc}")
         return None, None
+    key = (rel, data, tuple(columns), extra_columns)
+    with _PARSED_LOCK:
+        cached = _PARSED.get(key)
+        if cached is not None:
+            _PARSED.move_to_end(key)
+    if cached is not None:  # the same bytes read the same way before: same table, same problems
+        frame, found = cached
+        problems.items.extend(copy.copy(e) for e in found)
+        return (_copy(frame) if frame is not None else None), data
+    before = len(problems.items)
+    frame = _parse(rel, data, columns, extra_columns, problem, header_line)
+    found = [copy.copy(e) for e in problems.items[before:]]
+    with _PARSED_LOCK:
+        _PARSED[key] = (_copy(frame) if frame is not None else None, found)
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return frame, data
+
+
+#: Tables parsed in this process, by (file, bytes, columns, extra_columns):
+#: a report reads the reference tables several times (and a batch worker
+#: once per commune); parsing is the cost, reading the bytes is not. Keyed
+#: on the bytes themselves, so a changed file is parsed again.
+_PARSED: "OrderedDict[tuple, tuple[pd.DataFrame | None, list[DataError]]]" = OrderedDict()
+_PARSED_MAX = 64
+_PARSED_LOCK = threading.Lock()
+
+
+def _copy(frame: pd.DataFrame) -> pd.DataFrame:
+    copy = frame.copy(deep=True)
+    copy.attrs = {"file": frame.attrs["file"], "rows": list(frame.attrs["rows"])}
+    return copy
+
+
+def _parse(rel: str, data: bytes, columns: list[Column], extra_columns: str, problem: Any,
+           header_line: str) -> pd.DataFrame | None:
     text, failure = decode_utf8(data)
     if failure is not None:
         line, reason = failure
         problem(reason, row=line)
-        return None, data
+        return None
     records = _parse_csv(text or "", problem)
     if records is None:
-        return None, data
+        return None
     if not any(_cells_present(r) for r in records):
         problem("empty file: no header row", expected=f"header {header_line}")
-        return None, data
+        return None
     if not _cells_present(records[0]):
         problem("row 1 must be the header", row=1, expected=header_line)
-        return None, data
+        return None
 
     names = [nfc(name).strip() for name in records[0]]
     body = records[1:]
@@ -241,11 +280,11 @@ def _read(
                 values[column.name].append(_cell(cell, column, row, problem))
 
     if not complete:
-        return None, data
+        return None
     frame = pd.DataFrame({c.name: KINDS[c.kind].series(values[c.name], c) for c in declared})
     frame.attrs["file"] = rel
     frame.attrs["rows"] = rows
-    return frame, data
+    return frame
 
 
 def _parse_csv(text: str, problem: Any) -> list[list[str]] | None:

@@ -36,6 +36,15 @@ def schema() -> dict:
     return json.loads(text)
 
 
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+#: PyYAML's safe loader, in C (libyaml) when PyYAML was built with it.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parameter_names() -> list[str]:
     """Names of all report parameters, in schema order."""
     return list(schema()["properties"])
@@ -111,8 +120,8 @@ def load_params(path: str | Path) -> dict[str, Any]:
             f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=shown
         ) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ParameterError(
@@ -206,7 +215,7 @@ def validate_params(
     :class:`ParameterErrors` for several.
     """
     marks = marks or {}
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = _validator()
     found: list[tuple[tuple, str]] = []
     for err in validator.iter_errors(dict(params)):
         path = tuple(err.absolute_path)

@@ -1,7 +1,8 @@
 """Inspections around a PDF render: what text will be drawn, which fonts were embedded.
 
 :func:`document_text` feeds the glyph check made before WeasyPrint runs;
-:func:`pdf_fonts` and :func:`foreign_fonts` the font check made after it.
+:func:`document_fonts` and :func:`foreign_fonts` the font check made after it
+(:func:`pdf_fonts` reads the same from a PDF file, for tests and audits).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from html.parser import HTMLParser
 
 from ntm_lib.fonts import SerifFont
 
-__all__ = ["document_text", "pdf_fonts", "foreign_fonts"]
+__all__ = ["document_text", "document_fonts", "pdf_fonts", "foreign_fonts"]
 
 _CSS_CONTENT = re.compile(r"content\s*:\s*(['\"])(.*?)\1", re.I | re.S)
 
@@ -55,7 +56,9 @@ def document_text(html: str) -> str:
 
 
 def _walk_fonts(obj, seen: set[int], found: list) -> None:
-    """Collect every font dictionary reachable from ``obj`` (pages, forms, patterns)."""
+    """Collect every font dictionary reachable from ``obj`` through resource
+    dictionaries: the pages', and those of the forms (XObjects), patterns
+    and Type 3 fonts they use. Content streams are not read."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     if isinstance(obj, IndirectObject):
@@ -63,15 +66,27 @@ def _walk_fonts(obj, seen: set[int], found: list) -> None:
             return
         seen.add(obj.idnum)
         obj = obj.get_object()
-    if isinstance(obj, DictionaryObject):
-        if obj.get("/Type") == "/Font":
-            found.append(obj)
-        for key, value in obj.items():
-            if key not in ("/Parent", "/P", "/Annots"):
-                _walk_fonts(value, seen, found)
-    elif isinstance(obj, ArrayObject):
+    if isinstance(obj, ArrayObject):
         for value in obj:
             _walk_fonts(value, seen, found)
+        return
+    if not isinstance(obj, DictionaryObject):
+        return
+    if obj.get("/Type") == "/Font":
+        found.append(obj)
+    for key in ("/Pages", "/Kids", "/Resources", "/Font", "/XObject", "/Pattern",
+                "/DescendantFonts"):
+        value = obj.get(key)
+        if value is None:
+            continue
+        if key in ("/Font", "/XObject", "/Pattern"):  # name -> object dictionaries
+            value = value.get_object()
+            for item in value.values():
+                _walk_fonts(item, seen, found)
+        else:
+            _walk_fonts(value, seen, found)
+    if obj.get("/Subtype") == "/Type3" and "/Resources" in obj:
+        _walk_fonts(obj["/Resources"], seen, found)
 
 
 def _embedded_family(font_dict) -> str | None:
@@ -109,6 +124,27 @@ def pdf_fonts(pdf: str | os.PathLike[str] | bytes) -> dict[str, str | None]:
         name = re.sub(r"^[A-Z]{6}\+", "", base.lstrip("/"))
         family = _embedded_family(font_dict)
         if fonts.get(name) is None:  # a Type0 font and its descendant share the name
+            fonts[name] = family
+    return fonts
+
+
+def document_fonts(document) -> dict[str, str | None]:
+    """Every font a rendered WeasyPrint ``document`` drew with (after
+    ``write_pdf``: the fonts the PDF embeds, subset): PDF font name (without
+    the subset prefix) to the family named inside the font program, as
+    :func:`pdf_fonts` reads it back from the PDF, without parsing the PDF."""
+    from fontTools.ttLib import TTFont
+
+    fonts: dict[str, str | None] = {}
+    for font in document.fonts.values():
+        name = font.name.decode("latin-1").lstrip("/")
+        name = re.sub(r"^[A-Z0-9]+\+", "", name)
+        try:
+            family = TTFont(io.BytesIO(font.file_content), lazy=True,
+                            fontNumber=font.index)["name"].getDebugName(1)
+        except Exception:  # noqa: BLE001 - unreadable: reported as foreign
+            family = None
+        if fonts.get(name) is None:
             fonts[name] = family
     return fonts
 

@@ -12,7 +12,10 @@ import copy
 import os
 import re
 import tempfile
+import threading
 import unicodedata
+from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +57,14 @@ def inline_svg(svg: str | list[str]) -> str:
     return _SVG_PROLOG.sub("", svg).strip()
 
 
+@lru_cache(maxsize=1)
 def _exporter():
     """nbconvert's HTMLExporter set up for the ``ntm_report`` template: no inputs,
     no prompts, tagged cells and outputs removed, no heading anchor links,
-    markdown images embedded, ``lang="vi"``."""
+    markdown images embedded, ``lang="vi"``.
+
+    Made once per process: the template is compiled on first use (about
+    0.1 s) and reused by every later report (under :data:`_EXPORT_LOCK`)."""
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -81,6 +88,9 @@ def _exporter():
     return exporter
 
 
+_EXPORT_LOCK = threading.Lock()
+
+
 def _without_recorded_figures(nb: NotebookNode) -> NotebookNode:
     """A copy of ``nb`` without the outputs that only hold recorded figures
     (:mod:`ntm_lib.record`): they are for machines, and nbconvert would warn
@@ -95,34 +105,58 @@ def _without_recorded_figures(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def _external_references(html: str) -> list[str]:
-    """Every URL in ``html`` that would be fetched or followed outside the document."""
-    from bs4 import BeautifulSoup
+class _ReferenceFinder(HTMLParser):
+    """Collects the URLs of fetching attributes, links and CSS ``url()``."""
 
-    soup = BeautifulSoup(html, "html.parser")
-    bad: list[str] = []
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, str, bool]] = []  # url, tag, attribute, navigation
+        self._style = False
 
-    def check(url: str, tag: str, attr: str, *, navigation: bool = False) -> None:
-        url = url.strip()
-        if not url or url.startswith(("data:", "#")):
-            return
-        if navigation and re.match(r"(https?|mailto|tel):", url, re.IGNORECASE):
-            return  # a hyperlink: shown, never fetched
-        bad.append(f"<{tag} {attr}={url[:80]!r}>")
-
-    for el in soup.find_all(True):
-        for attr, tags in _FETCHING.items():
-            if attr in el.attrs and (tags is None or el.name in tags):
-                value = str(el.attrs[attr])
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._style = tag == "style"
+        for attr, value in attrs:
+            value = value or ""
+            tags = _FETCHING.get(attr, False)
+            if tags is None or (tags and tag in tags):
                 # srcset: "a.png 1x, b.png 2x"; a data: URI holds a comma with no space.
                 for url in re.split(r",\s+", value) if attr == "srcset" else [value]:
-                    check(url.split()[0] if url.strip() else "", el.name, attr)
-        if el.name == "a" and "href" in el.attrs:
-            check(el.attrs["href"], "a", "href", navigation=True)
-        styles = [el.attrs.get("style", "")] + ([el.get_text()] if el.name == "style" else [])
-        for css in styles:
-            for match in list(_CSS_URL.finditer(css)) + list(_CSS_IMPORT.finditer(css)):
-                check(match.group(2), el.name, "style url()")
+                    self.found.append((url.split()[0] if url.strip() else "", tag, attr, False))
+            if tag == "a" and attr == "href":
+                self.found.append((value, "a", "href", True))
+            if attr == "style":
+                self._css(value, tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self._style = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._style:
+            self._css(data, "style")
+
+    def _css(self, css: str, tag: str) -> None:
+        for match in list(_CSS_URL.finditer(css)) + list(_CSS_IMPORT.finditer(css)):
+            self.found.append((match.group(2), tag, "style url()", False))
+
+
+def _external_references(html: str) -> list[str]:
+    """Every URL in ``html`` that would be fetched or followed outside the document."""
+    finder = _ReferenceFinder()
+    finder.feed(html)
+    finder.close()
+    bad: list[str] = []
+    for url, tag, attr, navigation in finder.found:
+        url = url.strip()
+        if not url or url.startswith(("data:", "#")):
+            continue
+        if navigation and re.match(r"(https?|mailto|tel):", url, re.IGNORECASE):
+            continue  # a hyperlink: shown, never fetched
+        bad.append(f"<{tag} {attr}={url[:80]!r}>")
     return bad
 
 
@@ -217,7 +251,9 @@ def render_html(
         else:
             resources["metadata"]["path"] = str(Path(notebook).resolve().parent)
             nb = nbformat.read(os.fspath(notebook), as_version=4)
-        html, _ = _exporter().from_notebook_node(_without_recorded_figures(nb), resources=resources)
+        with _EXPORT_LOCK:
+            html, _ = _exporter().from_notebook_node(_without_recorded_figures(nb),
+                                                     resources=resources)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
     # Text arriving decomposed (NFD) from some keyboards is stored composed.

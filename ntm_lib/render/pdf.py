@@ -1,11 +1,13 @@
 """Standalone HTML document -> PDF (WeasyPrint), with the report's serif font only.
 
-The PDF is drawn from the very HTML file the reader sees: only an extra user
+The PDF is drawn from the very HTML file the reader sees, with two changes
+only: its embedded copy of the font (for browsers) is left out, and a user
 stylesheet is added, declaring "NTM Serif" (the family the report CSS names
-after "Times New Roman") and the font's own family for the four faces
-:func:`ntm_lib.fonts.report_serif` chose, and setting that family on every
-element, so that fontconfig's substitutes for a missing Times New Roman never
-come into play. Checks around the render make a bad PDF fail instead of being
+after "Times New Roman"), "NTM Report Serif" (the embedded copy's name) and
+the font's own family for the four faces :func:`ntm_lib.fonts.report_serif`
+chose, and setting that family on every element, so that fontconfig's
+substitutes for a missing Times New Roman never come into play. The font
+set-up is made once per process and shared by every later render. Checks around the render make a bad PDF fail instead of being
 shipped:
 
 - before: every character of the text must have a glyph in the serif font
@@ -27,13 +29,15 @@ import threading
 import unicodedata
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
 from ntm_lib.errors import GlyphMissingError, RenderError
 from ntm_lib.fonts import SerifFont, missing_glyphs, report_serif
-from ntm_lib.render.checks import document_text, foreign_fonts, pdf_fonts
+from ntm_lib.render.checks import document_fonts, document_text, foreign_fonts
 from ntm_lib.render.html import write_atomic
+from ntm_lib.render.svg_images import svg_as_images
 
 __all__ = ["render_pdf", "CSS_FAMILY"]
 
@@ -59,7 +63,9 @@ class _NeverRaised(Exception):
 
 def _font_css(font: SerifFont) -> str:
     """The stylesheet added for the PDF: ``@font-face`` rules binding the chosen
-    files to "NTM Serif" and to the font's own family name, and that family set
+    files to "NTM Serif", to "NTM Report Serif" (the name of the HTML's
+    embedded copy, which the charts' SVG text asks for; that copy is left out
+    of the PDF's input) and to the font's own family name, and that family set
     on every element and page-margin box (user ``!important``, which beats the
     author CSS).
 
@@ -71,7 +77,8 @@ def _font_css(font: SerifFont) -> str:
     """
     family = font.family.replace('"', "")
     rules = []
-    for name in dict.fromkeys((family, CSS_FAMILY)):
+    from .embed import EMBEDDED_FAMILY
+    for name in dict.fromkeys((family, CSS_FAMILY, EMBEDDED_FAMILY)):
         for style, path in font.files.items():
             weight, slant = _FACES[style]
             rules.append(
@@ -88,6 +95,28 @@ def _font_css(font: SerifFont) -> str:
         ) + " }"
     )
     return "\n".join(rules)
+
+
+def _font_key(font: SerifFont) -> tuple:
+    return (font.family, tuple(sorted((style, str(path.resolve())) for style, path in font.files.items())))
+
+
+@lru_cache(maxsize=4)
+def _font_setup(key: tuple):
+    """The URL fetcher, WeasyPrint font configuration and font stylesheet for
+    one serif font (``key`` from :func:`_font_key`), made once per process:
+    loading the twelve faces into fontconfig is the same work for every
+    report."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    family, files = key
+    font = SerifFont(family=family, files={style: Path(path) for style, path in files},
+                     source="cache")
+    fetcher = _local_fetcher({p.resolve().as_uri() for p in font.files.values()})
+    font_config = FontConfiguration()
+    faces = weasyprint.CSS(string=_font_css(font), font_config=font_config, url_fetcher=fetcher)
+    return fetcher, font_config, faces
 
 
 def _local_fetcher(allowed: set[str]):
@@ -135,6 +164,11 @@ def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
 
 
 _ENV_LOCK = threading.Lock()
+#: One WeasyPrint render at a time per process (they share the font setup).
+_RENDER_LOCK = threading.Lock()
+#: The browser's copy of the font (``ntm_lib.render.embed``): the PDF binds the
+#: same family names to the font files instead (see :func:`_font_css`).
+_EMBEDDED_FACES = re.compile(r'<style id="ntm-fonts">.*?</style>\n?', re.DOTALL)
 
 
 @contextmanager
@@ -220,7 +254,6 @@ def render_pdf(
     """
     import weasyprint
     import weasyprint.urls
-    from weasyprint.text.fonts import FontConfiguration
 
     # WeasyPrint < 68 has no fatal fetch error: a refused URL is logged instead.
     fatal_fetch = getattr(weasyprint.urls, "FatalURLFetchingError", None) or _NeverRaised
@@ -241,17 +274,15 @@ def render_pdf(
         error.message += f", in the text “…{snippet}…”"
         raise error
 
-    fetcher = _local_fetcher({p.resolve().as_uri() for p in font.files.values()})
-    font_config = FontConfiguration()
     # presentational_hints: <img width="...">, <table border="1"> count as in a browser.
     options = {"optimize_images": True, "presentational_hints": True}
     source_date = _source_date()
     try:
-        with _weasyprint_log() as records, _font_timestamp(font):
-            faces = weasyprint.CSS(string=_font_css(font), font_config=font_config,
-                                   url_fetcher=fetcher)
+        with _RENDER_LOCK, _weasyprint_log() as records, _font_timestamp(font):
+            fetcher, font_config, faces = _font_setup(_font_key(font))
             document = weasyprint.HTML(
-                string=html, base_url=html_file.resolve().parent.as_uri() + "/",
+                string=svg_as_images(_EMBEDDED_FACES.sub("", html, count=1)),
+                base_url=html_file.resolve().parent.as_uri() + "/",
                 url_fetcher=fetcher,
             ).render(stylesheets=[faces], font_config=font_config, **options)
             document.metadata.created = document.metadata.modified = source_date
@@ -272,7 +303,7 @@ def render_pdf(
     if problems:
         raise RenderError("WeasyPrint: " + " | ".join(dict.fromkeys(problems)), file=html_file)
 
-    foreign = foreign_fonts(pdf_fonts(data), font)
+    foreign = foreign_fonts(document_fonts(document), font)
     if foreign:
         raise RenderError(
             f"{out.name}: the PDF embeds {', '.join(sorted(foreign))} besides {font.family}: "

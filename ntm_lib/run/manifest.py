@@ -59,15 +59,22 @@ def library_digest() -> str:
     return digest.hexdigest()
 
 
-def package_versions() -> dict[str, str | None]:
-    """Installed version of each of :data:`KEY_PACKAGES` (None if absent)."""
+@lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str | None], ...]:
     versions: dict[str, str | None] = {}
     for name in KEY_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return versions
+    return tuple(versions.items())
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed version of each of :data:`KEY_PACKAGES` (None if absent), as
+    of the first call in this process: the modules a process has imported
+    do not change when a package is upgraded under it."""
+    return dict(_installed_versions())
 
 
 def git_state(root: Path | None = None) -> dict[str, Any]:

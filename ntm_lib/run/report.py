@@ -125,6 +125,7 @@ def build_report(
     kernel_name: str = "python3",
     start_timeout: int = START_TIMEOUT,
     cell_timeout: int = CELL_TIMEOUT,
+    check_data: bool = True,
 ) -> RunResult:
     """Build, render and archive one report.
 
@@ -144,6 +145,14 @@ def build_report(
     kernel_name, start_timeout, cell_timeout:
         Kernel to run in; seconds allowed for it to start and for any one
         cell (a cell over time fails the run, named like any failing cell).
+    check_data:
+        Check the data and reference tables here, before a kernel starts
+        (default): a bad cell then raises :class:`DataError` and nothing is
+        written. With False (``ntm batch``) the notebook's own check finds
+        it: the run fails in that cell, keeps its executed notebook (whose
+        error names file, row and column) and is archived as failed, like
+        any other failure of a batch, and the tables are read once, not
+        twice.
 
     Returns
     -------
@@ -156,7 +165,8 @@ def build_report(
     Raises
     ------
     UnknownCommuneError, ParameterError, NotebookError, DataError
-        Problems found before execution (data included); nothing is written.
+        Problems found before execution (data included when ``check_data``);
+        nothing is written.
     EvidenceError
         An input changed during the run; the partial run is removed.
     """
@@ -177,9 +187,10 @@ def build_report(
         )
     # Data and reference tables are checked here, before a kernel starts:
     # a bad cell is reported with its file, row and column, and no run is made.
-    from ..report import prepare_report
+    if check_data:
+        from ..report import prepare_report
 
-    prepare_report(params)
+        prepare_report(params)
     secrets = {n: os.environ[secret_env_name(n)] for n in secret_names()
                if os.environ.get(secret_env_name(n))}
     notebook = Path(notebook) if notebook else notebooks_dir() / NOTEBOOK_NAME
