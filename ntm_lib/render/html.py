@@ -57,6 +57,43 @@ def inline_svg(svg: str | list[str]) -> str:
     return _SVG_PROLOG.sub("", svg).strip()
 
 
+def _report_exporter_class():
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class ReportExporter(HTMLExporter):
+        """nbconvert's HTMLExporter without its closing accessibility pass.
+
+        That pass re-parses the whole page with BeautifulSoup (about 0.1 s
+        per report) to give an ``<img>`` without ``alt`` an English alt text
+        and JupyterLab cells a ``tabindex``; the report template writes its
+        own Vietnamese alt text and has no JupyterLab cells, and the
+        re-serialising lowered the case of inline SVG names (``viewBox``).
+        The filters are registered as HTMLExporter does; with an nbconvert
+        whose internals differ, its own full path runs instead.
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            try:
+                from nbconvert.filters.highlight import Highlight2HTML
+                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+                info = nb.metadata.get("language_info", {})
+                lexer = info.get("pygments_lexer", info.get("name", None))
+                highlight = self.filters.get(
+                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+                resources = self._init_resources(resources)
+                data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                  parent=self, resources=resources)
+            except (AttributeError, ImportError, TypeError):
+                return super().from_notebook_node(nb, resources, **kw)
+            self.register_filter("highlight_code", highlight)
+            self.register_filter("filter_data_type", data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
+
+
 @lru_cache(maxsize=1)
 def _exporter():
     """nbconvert's HTMLExporter set up for the ``ntm_report`` template: no inputs,
@@ -65,9 +102,9 @@ def _exporter():
 
     Made once per process: the template is compiled on first use (about
     0.1 s) and reused by every later report (under :data:`_EXPORT_LOCK`)."""
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
 
+    _ReportExporter = _report_exporter_class()
     config = Config()
     config.TemplateExporter.exclude_input = True
     config.TemplateExporter.exclude_input_prompt = True
@@ -79,7 +116,7 @@ def _exporter():
     config.HTMLExporter.exclude_anchor_links = True
     config.HTMLExporter.embed_images = True
     config.HTMLExporter.language_code = "vi"
-    exporter = HTMLExporter(
+    exporter = _ReportExporter(
         config=config,
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
