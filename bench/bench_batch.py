@@ -9,17 +9,21 @@ purpose (a hidden cell of a copy of the report notebook raises for it):
    second identical batch skips every success; a change to one commune's
    data rebuilds that commune alone;
 2. the no-op rerun: a batch over the up-to-date communes (whole process);
-3. throughput on ``--sample`` communes (``--force``): 1 worker, 2 workers,
-   and 2 workers on a Dask LocalCluster, in reports per minute;
+3. throughput on every built commune (or ``--sample`` of them), forced:
+   1 worker, 2 workers, and 2 workers on a Dask LocalCluster, in reports
+   per minute (whole ``ntm batch`` processes, start-up included), with the
+   CPU seconds per report the whole machine spent;
 4. the bare baseline loop on ``--bare`` communes: per commune, the
    ``papermill`` command, then ``jupyter nbconvert --to html --no-input``;
+   3 and 4 run in ``--rounds`` interleaved rounds, and their medians give
+   the ratios;
 5. the per-report split (kernel start, execution, HTML, PDF, archive):
    medians of the manifests' timings of the acceptance batch.
 
 Prints the medians and ratios and writes them to ``bench/results/``::
 
-    .venv/bin/python bench/bench_batch.py                  # 50 communes
-    .venv/bin/python bench/bench_batch.py --communes 8 --sample 4 --bare 2   # quick
+    .venv/bin/python bench/bench_batch.py                  # 50 communes, ~17 min
+    .venv/bin/python bench/bench_batch.py --communes 8 --sample 4 --bare 2 --rounds 1   # quick
 """
 from __future__ import annotations
 
@@ -48,6 +52,18 @@ def run(cmd: list[str], home: Path, check_codes=(0, 1)) -> tuple[float, subproce
     return seconds, done
 
 
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux
+    ``/proc/stat``; None elsewhere): the difference over a run is the CPU
+    the run cost, all its processes included."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def record(build: Path) -> dict:
     return json.loads((build / "2023" / "batch.json").read_text(encoding="utf-8"))
 
@@ -71,9 +87,12 @@ def failing_notebook(folder: Path, fail: str) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=50)
-    parser.add_argument("--sample", type=int, default=24,
-                        help="communes per throughput run (enough to amortise pool and cluster start-up)")
-    parser.add_argument("--bare", type=int, default=6, help="communes of the bare loop")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="communes per throughput run; 0 (default): every commune the "
+                             "acceptance batch built, so start-up weighs as in a real batch")
+    parser.add_argument("--bare", type=int, default=6, help="communes of the bare loop per round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of throughput runs and bare loop; medians are reported")
     parser.add_argument("--noop-runs", type=int, default=3)
     args = parser.parse_args()
     ntm = str(BIN / "ntm")
@@ -137,34 +156,53 @@ def main() -> int:
                                 "runs_s": [round(s, 3) for s in noop]}
         print(f"no-op rerun of {len(ok)}: {med(noop):.2f} s", file=sys.stderr)
 
-        # 3. Throughput on a sample (forced, no roll-up), each in its own build folder.
-        sample = [a for slug in ok[: args.sample] for a in ("--commune", slug)]
-        rates = {}
-        for label, extra in (("pool_1_worker", ["--workers", "1"]),
-                             ("pool_2_workers", ["--workers", "2"]),
-                             ("dask_local_2_workers", ["--workers", "2", "--scheduler", "local"])):
-            out = Path(tmp) / f"build-{label}"
-            seconds, _ = run([ntm, "batch", "--year", "2023", "--quiet", "--force", "--no-rollup",
-                              "--build", str(out), *nb, *extra, *sample], home, check_codes=(0,))
-            rates[label] = {"seconds": round(seconds, 2),
-                            "reports_per_min": round(args.sample / seconds * 60, 2)}
-            print(f"{label}: {args.sample} reports in {seconds:.1f} s", file=sys.stderr)
-        result["throughput"] = rates
-
-        # 4. Bare loop: papermill, then jupyter nbconvert --to html --no-input.
-        bare = []
-        for slug in ok[: args.bare]:
-            params = home / "params" / "2023" / f"{slug}.yaml"
-            out = Path(tmp) / f"bare-{slug}.ipynb"
-            start = time.perf_counter()
-            run([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" /
-                 "commune_report.ipynb"), str(out), "-f", str(params)], home, check_codes=(0,))
-            run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)], home,
-                check_codes=(0,))
-            bare.append(time.perf_counter() - start)
-        result["bare_loop"] = {"communes": len(bare), "per_report_median_s": round(med(bare), 3),
-                               "reports_per_min": round(len(bare) / sum(bare) * 60, 2)}
-        print(f"bare loop: {med(bare):.2f} s per report", file=sys.stderr)
+        # 3 and 4, in rounds: throughput (forced, no roll-up, each in its own
+        # build folder) and the bare loop, interleaved so that a slow moment
+        # of the machine weighs on all of them; medians over the rounds.
+        chosen_sample = ok[: args.sample] if args.sample else ok
+        sample = [a for slug in chosen_sample for a in ("--commune", slug)]
+        configs = (("pool_1_worker", ["--workers", "1"]),
+                   ("pool_2_workers", ["--workers", "2"]),
+                   ("dask_local_2_workers", ["--workers", "2", "--scheduler", "local"]))
+        runs: dict[str, list[dict]] = {label: [] for label, _ in configs}
+        bare_runs: list[dict] = []
+        for round_ in range(args.rounds):
+            for label, extra in configs:
+                out = Path(tmp) / f"build-{label}-{round_}"
+                cpu0 = busy_cpu_seconds()
+                seconds, _ = run([ntm, "batch", "--year", "2023", "--quiet", "--force", "--no-rollup",
+                                  "--build", str(out), *nb, *extra, *sample], home, check_codes=(0,))
+                cpu = busy_cpu_seconds() - cpu0 if cpu0 is not None else None
+                runs[label].append({"seconds": round(seconds, 2),
+                                    "reports_per_min": round(len(chosen_sample) / seconds * 60, 2),
+                                    "cpu_s_per_report": round(cpu / len(chosen_sample), 3) if cpu else None})
+                print(f"round {round_ + 1} {label}: {len(chosen_sample)} reports in {seconds:.1f} s",
+                      file=sys.stderr)
+            bare = []
+            for slug in ok[: args.bare]:  # papermill, then jupyter nbconvert --to html --no-input
+                params = home / "params" / "2023" / f"{slug}.yaml"
+                out = Path(tmp) / f"bare-{slug}.ipynb"
+                start = time.perf_counter()
+                run([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" /
+                     "commune_report.ipynb"), str(out), "-f", str(params)], home, check_codes=(0,))
+                run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)], home,
+                    check_codes=(0,))
+                bare.append(time.perf_counter() - start)
+            bare_runs.append({"communes": len(bare), "per_report_median_s": round(med(bare), 3),
+                              "reports_per_min": round(len(bare) / sum(bare) * 60, 2)})
+            print(f"round {round_ + 1} bare loop: {med(bare):.2f} s per report", file=sys.stderr)
+        result["throughput"] = {
+            label: {"communes": len(chosen_sample),
+                    "seconds": med(r["seconds"] for r in rs),
+                    "reports_per_min": med(r["reports_per_min"] for r in rs),
+                    "cpu_s_per_report": (med(r["cpu_s_per_report"] for r in rs)
+                                         if all(r["cpu_s_per_report"] for r in rs) else None),
+                    "runs": rs}
+            for label, rs in runs.items()}
+        result["bare_loop"] = {"communes": args.bare,
+                               "per_report_median_s": med(r["per_report_median_s"] for r in bare_runs),
+                               "reports_per_min": med(r["reports_per_min"] for r in bare_runs),
+                               "runs": bare_runs}
 
     r = result["throughput"]
     bare_rate = result["bare_loop"]["reports_per_min"]

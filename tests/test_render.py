@@ -382,3 +382,19 @@ def test_embedded_font_subset_is_shared_by_reports_in_vietnamese():
     assert all(c in REPERTOIRE for c in "Nậm Mòn Bắc Hà Đồng Ỹ ỹ – “”")
     assert font_face_css("Xã Nậm Mòn") == font_face_css("Xã Bản Phố, huyện Bắc Hà")
     assert font_face_css("Xã Nậm Mòn") != font_face_css("Xã Nậm Mòn ∑")  # beyond: added
+
+
+def test_font_subsets_are_cached_between_processes(tmp_path, monkeypatch):
+    from ntm_lib.render import embed
+
+    monkeypatch.setenv("NTM_CACHE_DIR", str(tmp_path / "cache"))
+    embed._subset_woff.cache_clear()
+    made = embed.font_face_css("Xã Nậm Mòn")
+    assert len(list((tmp_path / "cache" / "fonts").glob("*.woff"))) == 4  # one per face
+    embed._subset_woff.cache_clear()
+    assert embed.font_face_css("Xã Nậm Mòn") == made  # read back: the same bytes
+    monkeypatch.setenv("NTM_CACHE_DIR", str(tmp_path / "cache" / "fonts" / next(
+        (tmp_path / "cache" / "fonts").glob("*.woff")).name))  # a file: cannot be a folder
+    embed._subset_woff.cache_clear()
+    assert embed.font_face_css("Xã Nậm Mòn") == made  # made again, nothing cached
+    embed._subset_woff.cache_clear()

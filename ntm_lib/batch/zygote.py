@@ -3,9 +3,11 @@ and forks one fresh kernel per report.
 
 Started by :mod:`ntm_lib.batch.kernel` as ``python -m ntm_lib.batch.zygote``
 with pipes on stdin and stdout. It imports ipykernel, IPython, pandas,
-matplotlib and ``ntm_lib``'s report modules once (importing only: nothing is
-called, so no project file is read and cached here), then answers one JSON
-line per request:
+matplotlib and ``ntm_lib``'s report modules once, and parses the project's
+reference tables once (:func:`_parse_reference_tables`: the parsed copies are
+keyed on the files' bytes, so a table changed since is parsed again, and
+every kernel still logs each file it reads), then answers one JSON line per
+request:
 
 ``{"argv": [...], "env": {...}, "cwd": "...", "timeout": 30}``
     fork a kernel: the child starts a new session, takes ``env`` and
@@ -127,6 +129,25 @@ def _kill(pid: int) -> None:
             pass
 
 
+def _parse_reference_tables() -> None:
+    """Read the reference tables every report reads, so that forked kernels
+    find them parsed (``ntm_lib.load.tables``); any problem is left for the
+    kernels to find and report."""
+    try:
+        from ntm_lib.load import (load_band_rule, load_criteria_sets, load_header_style,
+                                  load_registry, load_status_labels, reset_inputs_read)
+        from ntm_lib.validate import load_rules
+    except Exception:  # noqa: BLE001
+        return
+    for read in (load_criteria_sets, load_band_rule, load_status_labels, load_registry, load_rules,
+                 lambda: load_header_style("")):  # the table is parsed before the name is looked up
+        try:
+            read()
+        except Exception:  # noqa: BLE001
+            pass
+    reset_inputs_read()
+
+
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in PRELOAD:
@@ -134,6 +155,7 @@ def main() -> int:
             __import__(name)
         except Exception:  # noqa: BLE001 - a kernel imports what it needs anyway
             pass
+    _parse_reference_tables()
     signal.signal(signal.SIGCHLD, _reap)
     forker_cwd = os.getcwd()
     out = sys.stdout
