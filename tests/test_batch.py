@@ -166,3 +166,40 @@ def test_index_links_every_report_and_the_failed_run(project, tmp_path):
     for target in [m for m in __import__("re").findall(r'href="([^"]+)"', page)
                    if not m.startswith("batch.")]:
         assert (page_dir / target).exists(), target
+
+
+def test_report_kernels_keep_their_own_stderr_out_of_the_command(monkeypatch):
+    import asyncio
+    import subprocess
+
+    from jupyter_client.provisioning import LocalProvisioner
+
+    from ntm_lib.run import kernels
+
+    seen = {}
+
+    async def launch(self, cmd, **kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(LocalProvisioner, "launch_kernel", launch)
+    monkeypatch.delenv("NTM_DEBUG", raising=False)
+    monkeypatch.delenv("NTM_BATCH_DEBUG", raising=False)
+    provisioner = kernels.QuietProvisioner.__new__(kernels.QuietProvisioner)
+    asyncio.run(provisioner.launch_kernel(["python"]))
+    assert seen["stderr"] is subprocess.DEVNULL
+    seen.clear()
+    monkeypatch.setenv("NTM_DEBUG", "1")  # ntm --debug
+    asyncio.run(provisioner.launch_kernel(["python"]))
+    assert "stderr" not in seen
+
+
+def test_first_kernel_provisioner_chosen_wins(monkeypatch, tmp_path):
+    from ntm_lib.run import kernels
+
+    monkeypatch.setattr(kernels, "_installed", None)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert kernels.use_provisioner("ntm-fork-provisioner") == "ntm-fork-provisioner"
+    assert kernels.use_provisioner() == "ntm-fork-provisioner"  # a report run keeps the forker
+    first = os.environ["JUPYTER_PATH"].split(os.pathsep)[0]
+    spec = json.loads((Path(first) / "kernels" / "python3" / "kernel.json").read_text(encoding="utf-8"))
+    assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == "ntm-fork-provisioner"

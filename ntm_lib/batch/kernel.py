@@ -23,17 +23,15 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.provisioning import LocalProvisioner
+from ..run.kernels import QuietProvisioner, show_kernel_stderr, use_provisioner
 
 PROVISIONER_NAME = "ntm-fork-provisioner"
 #: Seconds a forked kernel has to bind its sockets; then one retry.
 START_TIMEOUT = 30.0
-KERNEL_NAME = "python3"
 
 _forker: "Forker | None" = None
 _live: set[int] = set()
@@ -54,7 +52,7 @@ class Forker:
         self.start()
 
     def start(self) -> None:
-        show = bool(os.environ.get("NTM_BATCH_DEBUG"))
+        show = show_kernel_stderr()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "ntm_lib.batch.zygote"], cwd=self.cwd,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -76,7 +74,7 @@ class Forker:
              timeout: float = START_TIMEOUT) -> int:
         """A new kernel's pid, once it has bound its sockets."""
         request = {"argv": argv, "env": dict(env), "cwd": cwd, "timeout": timeout,
-                   "show_stderr": bool(os.environ.get("NTM_BATCH_DEBUG"))}
+                   "show_stderr": show_kernel_stderr()}
         with self._lock:
             for attempt in (1, 2):
                 if self._proc is None or self._proc.poll() is not None:
@@ -157,7 +155,7 @@ def _ipykernel_args(cmd: list[str]) -> list[str] | None:
     return None
 
 
-class ForkProvisioner(LocalProvisioner):
+class ForkProvisioner(QuietProvisioner):
     """Launches ipykernel by forking the warm template (see the module doc)."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
@@ -191,20 +189,6 @@ class ForkProvisioner(LocalProvisioner):
                 pass
 
 
-def _kernel_spec_dir() -> Path:
-    """A Jupyter data folder whose ``python3`` spec names the fork provisioner."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME).to_dict()
-    spec.setdefault("metadata", {})["kernel_provisioner"] = {
-        "provisioner_name": PROVISIONER_NAME, "config": {}}
-    folder = Path(tempfile.mkdtemp(prefix="ntm-kernels-"))
-    target = folder / "kernels" / KERNEL_NAME
-    target.mkdir(parents=True)
-    (target / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    return folder
-
-
 def install(cwd: str | Path | None = None) -> Forker:
     """Start the forker and route this process's ``python3`` kernels to it."""
     global _forker
@@ -212,9 +196,7 @@ def install(cwd: str | Path | None = None) -> Forker:
         from ..paths import project_root
 
         _forker = Forker(cwd or project_root())
-        folder = _kernel_spec_dir()
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(
-            p for p in (str(folder), os.environ.get("JUPYTER_PATH", "")) if p)
+        use_provisioner(PROVISIONER_NAME)
     return _forker
 
 

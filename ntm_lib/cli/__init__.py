@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from ..errors import NtmError
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ntm`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:  # kernels' own stderr shown too (ntm_lib.run.kernels)
+        os.environ["NTM_DEBUG"] = "1"
     try:
         return args.func(args)
     except NtmError as exc:

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from ..errors import CellFailure, ExecutionError, NotebookError
 from ..params import parameters_cell
 from ..paths import relative_to_root
+from .kernels import use_provisioner
 
 #: Seconds allowed for the kernel to start, and for any one cell.
 START_TIMEOUT = 60
@@ -84,6 +85,7 @@ def execute_notebook(
     # kernels started side by side cannot collide on a port, and nothing
     # listens on the network. The sockets live in a private temporary folder
     # (jupyter_client would otherwise create them in the working directory).
+    use_provisioner()  # the kernel's own stderr stays out of the command's output
     sockets = Path(tempfile.mkdtemp(prefix="ntm-kernel-"))
     config = Config()
     config.KernelManager.transport = "ipc"
