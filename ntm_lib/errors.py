@@ -170,6 +170,14 @@ class ParameterErrors(ParameterError):
         return "\n".join(str(e) for e in self.errors)
 
 
+class OptionError(NtmError):
+    """A command-line option names something that cannot be used (a build
+    folder that is a file, a Dask scheduler that cannot be reached): bad
+    input, exit code 2. ``found`` is the option's value."""
+
+    exit_code = 2
+
+
 class NotebookError(NtmError):
     """A notebook cannot be used as a report template (e.g. no ``parameters``
     cell): bad input, exit code 2."""

@@ -203,3 +203,30 @@ def test_first_kernel_provisioner_chosen_wins(monkeypatch, tmp_path):
     first = os.environ["JUPYTER_PATH"].split(os.pathsep)[0]
     spec = json.loads((Path(first) / "kernels" / "python3" / "kernel.json").read_text(encoding="utf-8"))
     assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == "ntm-fork-provisioner"
+
+
+@pytest.mark.parametrize("options, expected", [
+    (["--workers", "0"], "--workers: expected a whole number >= 1, found '0'"),
+    (["--timeout", "-5"], "--timeout: expected seconds > 0, found '-5'"),
+    (["--build", "FILE"], "--build names a file, not a folder"),
+    (["--notebook", "missing.ipynb"], "report notebook not found"),
+    (["--scheduler", "bogus"], "cannot use the Dask scheduler: missing port number"),
+])
+def test_unusable_batch_options_are_refused_before_any_run(options, expected, tmp_path, monkeypatch,
+                                                            capsys):
+    from ntm_lib.cli import main
+
+    monkeypatch.setenv("NTM_HOME", str(Path(__file__).resolve().parent.parent))
+    (tmp_path / "FILE").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    options = [o.replace("FILE", str(tmp_path / "FILE")) for o in options]
+    if "--build" not in options:
+        options += ["--build", str(tmp_path / "build")]
+    try:
+        code = main(["batch", "--year", "2023", "--quiet", "--no-rollup", "--force", *options])
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert not (tmp_path / "build").exists()

@@ -70,7 +70,7 @@ def test_failure_stays_local_and_names_its_cell(province):
     error = rows[BROKEN]["error"]
     assert error["ename"] == "ValueError" and error["evalue"] == "lỗi cố ý"
     assert isinstance(error["cell"], int) and error["cell"] > 0
-    assert re.search(rf"{BROKEN} \S+ +failed +[\d.]+ +{error['cell']} +cell {error['cell']}",
+    assert re.search(rf"{BROKEN} \S+ +failed +[\d.]+ +{error['cell']} +ValueError: lỗi cố ý",
                      first.stdout)
     # The failed run keeps its executed notebook, with the error in the failing cell.
     build = province["home"] / "build"

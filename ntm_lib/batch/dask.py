@@ -15,9 +15,13 @@ import os
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..errors import OptionError
 from .pool import Job, unfinished
 from .worker import Outcome
 
+
+#: Seconds to reach an existing scheduler before giving up.
+CONNECT_TIMEOUT = 20
 
 #: Dask settings for the LocalCluster this command starts (an existing
 #: cluster keeps its own): no statistical profiler sampling the worker's
@@ -71,7 +75,13 @@ def run_dask(
                                    processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, not an address
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise OptionError(f"cannot use the Dask scheduler: {reason}", found=scheduler,
+                              expected='"local" or the address of a running scheduler, '
+                                       "e.g. tcp://dask-scheduler:8786") from None
     results: dict[int, Outcome] = {}
     interrupted = False
     futures = {}

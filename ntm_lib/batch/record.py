@@ -132,13 +132,17 @@ def read_record(build: Path, year: int) -> dict[str, Any] | None:
 
 def summary_table(record: BatchRecord, width: int = 100) -> str:
     """The end-of-batch table: commune, status, seconds, and for failures
-    the cell and the error."""
+    the cell and the error (for a failed cell, its error name and value: the
+    part that says what is wrong, e.g. the file, row and column of bad data)."""
     rows = [("commune", "status", "seconds", "cell", "error")]
     for o in record.outcomes:
         error = o.error or {}
         cell = error.get("cell")
+        text = error.get("message") or ""
+        if error.get("ename") and error.get("timeout") is None:  # the cell is in its own column
+            text = f"{error['ename']}: {error.get('evalue') or ''}".rstrip(": ")
         rows.append((o.code + " " + o.slug if o.code else o.slug, o.status, f"{o.seconds:.1f}",
-                     "" if cell is None else str(cell), error.get("message") or ""))
+                     "" if cell is None else str(cell), text))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
     for r in rows:

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..paths import build_dir, notebooks_dir, project_root
+from ..errors import NotebookError, OptionError
+from ..paths import build_dir, notebooks_dir, project_root, relative_to_root
 from . import fingerprint
 from .plan import plan
 from .record import BatchRecord, read_record, write_record
@@ -85,7 +86,12 @@ def run_batch(
     began = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc)
     build = Path(build).resolve() if build else build_dir()
+    if build.exists() and not build.is_dir():
+        raise OptionError("--build names a file, not a folder", file=relative_to_root(build),
+                          expected="a folder (created when missing)")
     notebook_path = Path(notebook).resolve() if notebook else notebooks_dir() / NOTEBOOK_NAME
+    if not notebook_path.is_file():
+        raise NotebookError("report notebook not found", file=relative_to_root(notebook_path))
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = plan(year, communes)
     record = BatchRecord(new_batch_id(started), int(year), started.isoformat(timespec="seconds"),

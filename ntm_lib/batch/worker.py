@@ -174,6 +174,7 @@ class _Watchdog:
     def __init__(self, seconds: float) -> None:
         self.seconds = float(seconds)
         self.fired = False
+        self._cancelled = False
         self._timer: threading.Timer | None = None
 
     def start(self) -> None:
@@ -185,11 +186,19 @@ class _Watchdog:
         from . import kernel
 
         self.fired = True
+        if self._cancelled:
+            return
+        if not kernel.live_kernels():  # time ran out while the kernel was starting:
+            self._timer = threading.Timer(0.1, self._fire)  # interrupt it once it is up
+            self._timer.daemon = True
+            self._timer.start()
+            return
         kernel.signal_kernels(signal.SIGINT)
         self._timer = threading.Timer(self.GRACE, kernel.signal_kernels, (signal.SIGKILL,))
         self._timer.daemon = True
         self._timer.start()
 
     def cancel(self) -> None:
+        self._cancelled = True
         if self._timer:
             self._timer.cancel()

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._args import year_type
+from ._args import positive_int, positive_seconds, year_type
 
 
 def register(sub) -> None:
@@ -20,13 +20,13 @@ def register(sub) -> None:
     batch.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2023")
     batch.add_argument("--commune", action="append", default=[], metavar="CODE_OR_SLUG",
                        help="only this commune (repeat for several); default all with params")
-    batch.add_argument("--workers", type=int, default=None,
+    batch.add_argument("--workers", type=positive_int, default=None,
                        help=f"reports built at once (default the number of CPUs: {os.cpu_count()})")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help='run on Dask: "local" starts a LocalCluster here; an address '
                             '(tcp://host:8786) uses an existing cluster')
     batch.add_argument("--force", action="store_true", help="rebuild even unchanged reports")
-    batch.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    batch.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                        help="interrupt a report whose notebook runs longer than this")
     batch.add_argument("--notebook", type=Path,
                        help="report notebook (default notebooks/commune_report.ipynb)")

@@ -201,26 +201,14 @@ def build_report(
     build = Path(build) if build else build_dir()
     run_id = archive.new_run_id(started)
     partial = archive.start_run(build, int(year), commune.slug, run_id)
+    try:
+        manifest, font = _new_manifest(run_id, commune, year, params, secrets, shown, params_path,
+                                       notebook, started)
+    except BaseException:  # interrupted already: nothing of this run is left
+        archive.discard_run(partial)
+        raise
     executed = partial / NOTEBOOK_NAME
     timings: dict[str, float] = {}
-    font = report_serif()
-    manifest: dict[str, Any] = {
-        "schema": SCHEMA,
-        "run_id": run_id,
-        "commune": {
-            "code": commune.code, "name": commune.name,
-            "district_code": commune.district_code, "district_name": commune.district_name,
-            "province_code": commune.province_code, "province_name": commune.province_name,
-            "slug": commune.slug,
-        },
-        "year": int(year),
-        "parameters": params,
-        "secret_parameters_given": sorted(secrets),
-        "params_file": {"path": shown, "sha256": sha256_file(params_path)},
-        "notebook_template": {"path": relative_to_root(notebook), "sha256": sha256_file(notebook)},
-        "started_utc": started.isoformat(timespec="seconds"),
-        "environment": environment({"family": font.family, "source": font.source}),
-    }
     try:
         failure: NtmError | None = None
         try:
@@ -287,3 +275,27 @@ def build_report(
     files = {p.name: payload_path(run_dir, p.name) for p in outputs}
     files["manifest.json"] = run_dir / "manifest.json"
     return RunResult(run_id, manifest["status"], run_dir, latest, files, timings, failure)
+
+
+def _new_manifest(run_id, commune, year, params, secrets, shown, params_path, notebook,
+                  started) -> tuple[dict[str, Any], Any]:
+    """The manifest of a new run, before execution, and the report font."""
+    font = report_serif()
+    manifest: dict[str, Any] = {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "commune": {
+            "code": commune.code, "name": commune.name,
+            "district_code": commune.district_code, "district_name": commune.district_name,
+            "province_code": commune.province_code, "province_name": commune.province_name,
+            "slug": commune.slug,
+        },
+        "year": int(year),
+        "parameters": params,
+        "secret_parameters_given": sorted(secrets),
+        "params_file": {"path": shown, "sha256": sha256_file(params_path)},
+        "notebook_template": {"path": relative_to_root(notebook), "sha256": sha256_file(notebook)},
+        "started_utc": started.isoformat(timespec="seconds"),
+        "environment": environment({"family": font.family, "source": font.source}),
+    }
+    return manifest, font
