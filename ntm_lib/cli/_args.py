@@ -2,36 +2,33 @@
 from __future__ import annotations
 
 import argparse
+import math
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 
-def year_type(text: str) -> int:
-    """A four-digit year between 2000 and 2100, for ``--year``."""
-    try:
-        year = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a year such as 2023, found {text!r}") from None
-    if not 2000 <= year <= 2100:
-        raise argparse.ArgumentTypeError(f"expected a year such as 2023, found {text!r}")
-    return year
+def _checked(convert: Callable[[str], T], ok: Callable[[T], bool], expected: str,
+             name: str, doc: str) -> Callable[[str], T]:
+    """An argparse type: ``convert`` the text, then require ``ok``; otherwise
+    an error saying what was ``expected`` and what was found."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {text!r}")
+        return value
+
+    parse.__name__, parse.__doc__ = name, doc
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """A whole number of at least 1 (``--workers``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {text!r}")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    """A number of seconds above 0 (``--timeout``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, found {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, found {text!r}")
-    return value
+year_type = _checked(int, lambda y: 2000 <= y <= 2100, "a year such as 2023", "year_type",
+                     "A four-digit year between 2000 and 2100, for ``--year``.")
+positive_int = _checked(int, lambda n: n >= 1, "a whole number >= 1", "positive_int",
+                        "A whole number of at least 1 (``--workers``).")
+positive_seconds = _checked(float, lambda s: s > 0 and math.isfinite(s), "seconds > 0",
+                            "positive_seconds", "A number of seconds above 0 (``--timeout``).")
