@@ -64,9 +64,8 @@ def run_dask(
     on_done: Callable[[Outcome], None] = lambda o: None,
 ) -> tuple[list[Outcome], bool]:
     """Run ``jobs`` on Dask; same contract as :func:`ntm_lib.batch.pool.run_local`."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
     import dask
+    from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler == "local":

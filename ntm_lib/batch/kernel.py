@@ -164,9 +164,6 @@ class ForkProvisioner(QuietProvisioner):
             return await super().launch_kernel(cmd, **kwargs)
         env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        # A report kernel's input history is never read (the notebook is the
-        # record): no SQLite database written cell by cell.
-        args = [*args, "--HistoryManager.enabled=False"]
         try:
             pid = _forker.fork(args, env, cwd)
         except KernelStartError:

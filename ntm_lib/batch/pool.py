@@ -44,7 +44,7 @@ def _call(task: Task, build: str, notebook: str | None, reason: str,
 #: WeasyPrint, pandas, ``ntm_lib``'s rooms): loaded once by the fork server.
 WORKER_PRELOAD = (
     "pandas", "jupyter_client", "papermill", "nbclient", "nbconvert", "weasyprint",
-    "ntm_lib.run", "ntm_lib.render", "ntm_lib.report", "ntm_lib.batch.worker",
+    "ntm_lib.run", "ntm_lib.render", "ntm_lib.batch.worker",
 )
 
 

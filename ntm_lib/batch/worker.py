@@ -74,7 +74,6 @@ def prepare_worker(*, fork_kernels: bool = True) -> None:
         kernel.install()
     import ntm_lib.render  # noqa: F401  nbconvert, WeasyPrint
     import ntm_lib.run  # noqa: F401  papermill, nbclient, pandas
-    import ntm_lib.report  # noqa: F401
 
     _READY["pid"] = os.getpid()
 

@@ -134,13 +134,16 @@ def _parse_reference_tables() -> None:
     find them parsed (``ntm_lib.load.tables``); any problem is left for the
     kernels to find and report."""
     try:
-        from ntm_lib.load import (load_band_rule, load_criteria_sets, load_header_style,
-                                  load_registry, load_status_labels, reset_inputs_read)
+        from ntm_lib.load import (load_band_rule, load_criteria_sets, load_registry,
+                                  load_status_labels, read_table, reset_inputs_read)
+        from ntm_lib.load.reference import HEADER_COLUMNS
+        from ntm_lib.load.tables import data_path
         from ntm_lib.validate import load_rules
     except Exception:  # noqa: BLE001
         return
     for read in (load_criteria_sets, load_band_rule, load_status_labels, load_registry, load_rules,
-                 lambda: load_header_style("")):  # the table is parsed before the name is looked up
+                 lambda: read_table(data_path(None, "reference", "header_styles.csv"),
+                                    HEADER_COLUMNS)):
         try:
             read()
         except Exception:  # noqa: BLE001

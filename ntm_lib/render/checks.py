@@ -121,11 +121,16 @@ def pdf_fonts(pdf: str | os.PathLike[str] | bytes) -> dict[str, str | None]:
     fonts = {}
     for font_dict in found:
         base = str(font_dict.get("/BaseFont", f"{font_dict.get('/Subtype', '?')} font"))
-        name = re.sub(r"^[A-Z]{6}\+", "", base.lstrip("/"))
+        name = _base_font_name(base)
         family = _embedded_family(font_dict)
         if fonts.get(name) is None:  # a Type0 font and its descendant share the name
             fonts[name] = family
     return fonts
+
+
+def _base_font_name(name: str) -> str:
+    """A PDF font name without its leading ``/`` and subset tag (``ABCDEF+``)."""
+    return re.sub(r"^[A-Z]{6}\+", "", name.lstrip("/"))
 
 
 def document_fonts(document) -> dict[str, str | None]:
@@ -137,8 +142,7 @@ def document_fonts(document) -> dict[str, str | None]:
 
     fonts: dict[str, str | None] = {}
     for font in document.fonts.values():
-        name = font.name.decode("latin-1").lstrip("/")
-        name = re.sub(r"^[A-Z0-9]+\+", "", name)
+        name = _base_font_name(font.name.decode("latin-1"))
         try:
             family = TTFont(io.BytesIO(font.file_content), lazy=True,
                             fontNumber=font.index)["name"].getDebugName(1)

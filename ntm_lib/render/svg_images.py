@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import re
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 
 __all__ = ["svg_as_images"]
 
@@ -47,27 +48,24 @@ SVG_TAG_NAMES = {name.lower(): name for name in (
 )}
 
 
-def _attribute_names() -> dict[str, str]:
+@lru_cache(maxsize=1)
+def _attribute_names() -> tuple[dict[str, str], re.Pattern[str]]:
     """HTML standard, 13.2.6.5 "adjust SVG attributes" (the table tinyhtml5,
-    WeasyPrint's HTML parser, applies)."""
+    WeasyPrint's HTML parser, applies), and a pattern finding them."""
     from tinyhtml5.constants import adjust_svg_attributes
 
-    return dict(adjust_svg_attributes)
+    names = dict(adjust_svg_attributes)
+    return names, re.compile(r"(?<=\s)(" + "|".join(map(re.escape, names)) + r")(?=\s*=)",
+                             re.IGNORECASE)
 
 
 _TAG = re.compile(r"(</?)(" + "|".join(SVG_TAG_NAMES) + r")(?=[\s/>])", re.IGNORECASE)
-_ATTRIBUTES: dict[str, str] = {}
-_ATTRIBUTE: re.Pattern[str] | None = None
 
 
 def _restore_case(fragment: str) -> str:
-    global _ATTRIBUTE
-    if _ATTRIBUTE is None:
-        _ATTRIBUTES.update(_attribute_names())
-        _ATTRIBUTE = re.compile(r"(?<=\s)(" + "|".join(map(re.escape, _ATTRIBUTES)) + r")(?=\s*=)",
-                                re.IGNORECASE)
+    names, attribute = _attribute_names()
     fragment = _TAG.sub(lambda m: m.group(1) + SVG_TAG_NAMES[m.group(2).lower()], fragment)
-    return _ATTRIBUTE.sub(lambda m: _ATTRIBUTES[m.group(1).lower()], fragment)
+    return attribute.sub(lambda m: names[m.group(1).lower()], fragment)
 
 
 def standalone_svg(fragment: str) -> bytes | None:
