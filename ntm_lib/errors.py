@@ -250,3 +250,26 @@ class Problems:
             raise self.items[0]
         if self.items:
             raise DataErrors(self.items)
+
+
+class UnsafePathError(NtmError):
+    """A path the product would write or read as evidence is unsafe: a
+    symbolic link (or a folder reached through one) leading outside the
+    folder it must stay in, a file where a folder belongs or the reverse, or
+    a file people made that would be overwritten without ``--force``. Bad
+    input: exit code 2; ``file`` is the path."""
+
+    exit_code = 2
+
+
+class LimitError(NtmError):
+    """An input exceeds one of the limits of :mod:`ntm_lib.limits` (file
+    size, YAML aliases, sheet dimensions, text length, render time). Bad
+    input: exit code 2; ``expected`` names the limit, ``found`` the size."""
+
+    exit_code = 2
+
+
+class DiskFullError(NtmError):
+    """A write failed because the disk (or quota) is full; the partial file
+    was removed and nothing already in place was touched. Exit code 1."""

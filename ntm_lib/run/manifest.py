@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import project_root
+from ..safeio import atomic_write, sha256_file
 
 SCHEMA = "ntm.manifest.v1"
 #: Packages whose versions are recorded.
@@ -34,15 +35,6 @@ KEY_PACKAGES = (
     "jupyter_client", "pandas", "numpy", "matplotlib", "babel", "weasyprint",
     "pydyf", "fonttools", "jsonschema", "pyyaml",
 )
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -110,9 +102,5 @@ def environment(font: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def write_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest`` as UTF-8 JSON (sorted keys, 2-space indent), atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps(manifest, ensure_ascii=False, indent=2,
+                                         sort_keys=True) + "\n")

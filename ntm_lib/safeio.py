@@ -1,0 +1,168 @@
+"""The one way the product hashes, writes and reads its own files.
+
+* :func:`sha256_file` / :func:`sha256_bytes`: every digest of the product.
+* :func:`atomic_write`: every file the product writes. The bytes go to a
+  temporary file created beside the target with ``O_EXCL | O_NOFOLLOW``,
+  are flushed to disk, then moved over the target with one ``rename``: a
+  reader sees the old file or the new one, never half of one. Text is
+  redacted first (:mod:`ntm_lib.redact`). A full disk removes the temporary
+  file and raises :class:`~ntm_lib.errors.DiskFullError`; the target is
+  untouched. ``overwrite=False`` refuses an existing target (files people
+  made are never overwritten without ``--force``).
+* :func:`check_within`: a path the product writes or reads as evidence must
+  not pass through a symbolic link leading outside its root folder.
+* :func:`read_bytes_nofollow` / :func:`open_nofollow`: evidence is read
+  without following a symbolic link at the last component.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from .errors import DiskFullError, UnsafePathError
+from .redact import redact_bytes, redact_text
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_BLOCK = 1 << 16
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path, *, follow_symlinks: bool = True) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks. With
+    ``follow_symlinks=False`` a symbolic link is refused
+    (:class:`UnsafePathError`)."""
+    digest = hashlib.sha256()
+    with open_nofollow(path) if not follow_symlinks else open(path, "rb") as f:
+        for block in iter(lambda: f.read(_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is an ``OSError`` for a full disk or quota."""
+    return isinstance(exc, OSError) and exc.errno in _DISK_FULL
+
+
+def check_within(path: str | Path, root: str | Path) -> Path:
+    """Return ``path`` made absolute, or raise :class:`UnsafePathError` when
+    following its symbolic links leads outside ``root`` (a link in the build
+    folder pointing at ``/etc`` or at another project). ``path`` need not
+    exist; the parts that do are resolved."""
+    path = Path(os.path.abspath(path))
+    root_real = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(path))
+    if real != root_real and root_real not in real.parents:
+        raise UnsafePathError(
+            f"refusing to follow a symbolic link out of {root}: it leads to {real}",
+            file=str(path))
+    return path
+
+
+def open_nofollow(path: str | Path, flags: int = os.O_RDONLY, mode: int = 0o644):
+    """Open ``path`` as a binary file object without following a symbolic
+    link at its last component (``O_NOFOLLOW``); a link raises
+    :class:`UnsafePathError`. ``flags`` are ``os.open`` flags; the mode of
+    the returned object follows them (``rb``, ``r+b`` or ``wb``)."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError("refusing to follow a symbolic link", file=str(path)) from None
+        raise
+    access = flags & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
+    kind = {os.O_RDONLY: "rb", os.O_WRONLY: "wb", os.O_RDWR: "r+b"}[access]
+    return os.fdopen(fd, kind)
+
+
+def read_bytes_nofollow(path: str | Path, *, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, refusing a symbolic link
+    (:class:`UnsafePathError`) and, with ``limit``, a file over ``limit``
+    bytes (:class:`~ntm_lib.errors.LimitError`)."""
+    with open_nofollow(path) as f:
+        if limit is not None:
+            from .errors import LimitError
+            from .limits import _size
+
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise LimitError("file too large to read", file=str(path),
+                                 expected=f"at most {_size(limit)}", found=_size(size))
+        return f.read()
+
+
+def atomic_write(path: str | Path, data: bytes | str, *, encoding: str = "utf-8",
+                 newline: str | None = None, overwrite: bool = True, redact: bool = True,
+                 within: str | Path | None = None, mode: int = 0o644) -> Path:
+    """Write ``data`` to ``path`` atomically and safely; return ``path``.
+
+    Parameters
+    ----------
+    data:
+        Bytes, or text encoded with ``encoding`` (explicitly UTF-8 by
+        default); ``newline`` as for :func:`open` (``"\\r\\n"`` turns every
+        ``"\\n"`` into CRLF).
+    overwrite:
+        False: an existing ``path`` (or a link there) raises
+        :class:`UnsafePathError` and nothing is written.
+    redact:
+        Replace secret values first (:func:`ntm_lib.redact.redact_text`).
+    within:
+        The folder ``path`` must stay in (:func:`check_within`).
+
+    Raises
+    ------
+    UnsafePathError
+        ``path`` is a folder, exists while ``overwrite`` is False, or leads
+        out of ``within`` through a symbolic link.
+    DiskFullError
+        The disk filled up; the temporary file is removed, ``path`` untouched.
+    OSError
+        Any other failure to write (the temporary file is removed).
+    """
+    path = Path(path)
+    if within is not None:
+        check_within(path.parent, within)
+    if path.is_dir() and not path.is_symlink():
+        raise UnsafePathError("a folder stands where a file is to be written", file=str(path))
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise UnsafePathError("file exists; refusing to overwrite it (use --force)",
+                              file=str(path))
+    if isinstance(data, str):
+        if redact:
+            data = redact_text(data)
+        if newline not in (None, "", "\n"):
+            data = data.replace("\n", newline)
+        data = data.encode(encoding)
+    elif redact:
+        data = redact_bytes(data)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if path appeared meanwhile: never clobbered
+            os.unlink(tmp)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if is_disk_full(exc):
+            raise DiskFullError(f"disk full: could not write the file ({exc.strerror}); "
+                                "nothing in place was changed", file=str(path)) from None
+        if isinstance(exc, FileExistsError) and not overwrite:
+            raise UnsafePathError("file exists; refusing to overwrite it (use --force)",
+                                  file=str(path)) from None
+        raise
+    return path
