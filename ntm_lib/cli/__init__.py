@@ -13,7 +13,9 @@ import importlib
 import os
 import sys
 
-from ..errors import NtmError
+from ..errors import DiskFullError, NtmError
+from ..redact import install_stream_redaction
+from ..safeio import is_disk_full
 
 #: Modules providing sub-commands, in the order ``ntm --help`` lists them.
 COMMAND_MODULES = (
@@ -43,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ntm`` console script; returns the exit code."""
+    install_stream_redaction()  # no secret reaches the terminal (ntm_lib.redact)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: bad arguments are exit code 2, help is 0
+        return exc.code if isinstance(exc.code, int) else 2
     if args.debug:  # kernels' own stderr shown too (ntm_lib.run.kernels)
         os.environ["NTM_DEBUG"] = "1"
     try:
@@ -57,6 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: unfinished runs were removed", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if args.debug:
+            raise
+        if is_disk_full(exc):
+            error: NtmError = DiskFullError(f"disk full ({exc.strerror}); nothing in place "
+                                            "was changed", file=exc.filename)
+        else:
+            error = NtmError(f"{exc.strerror or exc}", file=exc.filename)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
 if __name__ == "__main__":

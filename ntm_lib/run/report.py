@@ -28,7 +28,9 @@ from ..fonts import report_serif
 from ..load import resolve_commune
 from ..params import load_params, notebook_defaults, parameter_names, secret_env_name, secret_names
 from ..paths import build_dir, notebooks_dir, params_dir, project_root, relative_to_root
+from .. import redact
 from ..record import read_figures
+from ..safeio import atomic_write
 from . import archive
 from .bag import copy_inputs, make_run_bag, payload_path
 from .execute import CELL_TIMEOUT, START_TIMEOUT, execute_notebook
@@ -36,7 +38,7 @@ from .manifest import SCHEMA, environment, sha256_file
 from .normalize import normalise_notebook, template_cell_ids
 
 NOTEBOOK_NAME = "commune_report.ipynb"
-REDACTED = "«secret redacted»"
+REDACTED = redact.REDACTED
 
 
 @dataclass
@@ -96,16 +98,15 @@ def _secrets_in_environment(secrets: dict[str, str]) -> Iterator[None]:
 
 
 def _redact(path: Path, secrets: dict[str, str]) -> int:
-    """Replace any secret value a cell printed; return how many were found."""
-    text = path.read_text(encoding="utf-8")
-    count = 0
-    for value in secrets.values():
-        if value and value in text:
-            count += text.count(value)
-            text = text.replace(value, REDACTED)
-    if count:
-        path.write_text(text, encoding="utf-8")
-    return count
+    """Replace any secret value a cell printed (also as JSON escapes it);
+    return how many were found."""
+    data = path.read_bytes()
+    values = sorted((v for v in secrets.values() if v), key=len, reverse=True)
+    count = redact.count_secrets(data.decode("utf-8"), values)
+    cleaned = redact.redact_bytes(data, values)
+    if cleaned != data:
+        atomic_write(path, cleaned, redact=False)
+    return max(count, int(cleaned != data))
 
 
 def _bagging_date(started: dt.datetime) -> dt.date:
