@@ -79,7 +79,8 @@ def redact_obj(obj: Any) -> Any:
 
 class RedactingStream(io.TextIOBase):
     """A text stream that redacts what is written through it, line by line
-    (a secret split across two ``write`` calls on one line is still found)."""
+    (a secret split across two ``write`` calls on one line is still found);
+    a carriage return ends a line too, so progress bars still move."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -87,9 +88,10 @@ class RedactingStream(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self._pending += text
-        if "\n" in self._pending:
-            head, _, self._pending = self._pending.rpartition("\n")
-            self._stream.write(redact_text(head + "\n"))
+        cut = max(self._pending.rfind("\n"), self._pending.rfind("\r"))
+        if cut >= 0:
+            head, self._pending = self._pending[:cut + 1], self._pending[cut + 1:]
+            self._stream.write(redact_text(head))
         return len(text)
 
     def flush(self) -> None:
