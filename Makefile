@@ -34,13 +34,22 @@ test-e2e: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py
 
-## JupyterLab for analysts (optional extra, not needed by report or test).
+## JupyterLab for analysts, in its own environment (.venv-lab), so .venv and
+## the speed of `ntm run` and `ntm batch` are untouched. Its notebooks run in
+## the report kernel: .venv's Python, with the same ntm_lib, installed into
+## .venv-lab as the kernel "python3" that the report notebook names.
+LAB := .venv-lab
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
-	$(BIN)/jupyter lab notebooks/
+	@test -x $(LAB)/bin/jupyter-lab || { $(PYTHON) -m venv $(LAB) && \
+		$(LAB)/bin/python -m pip install --quiet --upgrade pip && \
+		$(LAB)/bin/python -m pip install --quiet 'jupyterlab>=4.1'; }
+	$(BIN)/python -m ipykernel install --prefix "$(abspath $(LAB))" --name python3 \
+		--display-name "NTM report (Python 3)" 2>&1 | grep -v -e "may not be found" -e "^\[Install" || true
+	$(LAB)/bin/jupyter lab --no-browser --ip 127.0.0.1 \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LAB)
 
 ## Libraries WeasyPrint loads: Pango (required) and HarfBuzz-Subset (fast,
 ## reproducible font subsetting). Installed with apt on Debian/Ubuntu as root;

@@ -4,7 +4,7 @@ reports of Vietnam's National Target Programs.
 The public API is small; the rooms follow the data's way:
 ``load`` (read and validate) -> ``params`` -> ``calc`` (domain calculations)
 -> ``text`` (Vietnamese formats) -> ``charts`` -> ``record`` (figures kept in
-executed notebooks) -> ``report`` (sections of the document) -> ``render``
+executed notebooks) -> ``report`` (the report's data) -> ``notebook`` (prose, layouts and charts the analyst writes) -> ``render``
 (HTML, PDF) -> ``run`` (execute, archive) -> ``cli``.
 """
 from .errors import (

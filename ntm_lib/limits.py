@@ -32,6 +32,15 @@ XLSX_FILE_BYTES = 20 * MiB
 XLSX_UNCOMPRESSED_BYTES = 200 * MiB
 #: Largest compression ratio of one zip member (a zip bomb compresses ~1000:1).
 XLSX_COMPRESSION_RATIO = 200
+#: Most members (files) in a workbook's zip package (a template has about 20).
+XLSX_MEMBERS = 500
+#: Most cells (with a value, a style, or covered by a merge or hyperlink range)
+#: in all the sheets of one workbook; bounds the time openpyxl takes to load it
+#: (about 1.5 s per 100,000 cells; a template has about 2,000).
+XLSX_CELLS = 100_000
+#: Most XML elements in all the members of one workbook (cells, rows, styles,
+#: strings...): bounds the cost of parsing whatever a hostile file holds.
+XLSX_XML_ELEMENTS = 1_000_000
 #: Largest used range of one worksheet.
 SHEET_ROWS = 5_000
 SHEET_COLUMNS = 60
@@ -45,6 +54,23 @@ INTEGER_DIGITS = 12
 RENDER_SECONDS = 120
 #: Largest manifest or record JSON file read back as evidence (bytes).
 EVIDENCE_JSON_BYTES = 20 * MiB
+#: Most nodes (scalars, lists, mappings) of one params file, aliases expanded
+#: (the seed's file has about 60).
+YAML_NODES = 20_000
+#: Deepest nesting of lists and mappings in one params file (the seed's: 4).
+YAML_DEPTH = 20
+#: Most rows (records, blank ones included) of one CSV table (a registry of
+#: every commune of Viet Nam has about 11,000).
+CSV_ROWS = 100_000
+#: Longest record of a CSV table, in characters (line breaks inside quoted
+#: cells included).
+CSV_ROW_CHARS = 1 * MiB
+#: Most problems listed for one table; the others are counted in one line.
+PROBLEMS_PER_FILE = 100
+#: Seconds allowed to a batch report's notebook (``ntm batch --timeout``):
+#: at least MIN (a kernel takes about a second to start), at most MAX (24 h).
+TIMEOUT_MIN_SECONDS = 1
+TIMEOUT_MAX_SECONDS = 24 * 3600
 
 
 def check_size(path: str | Path, limit: int, *, what: str, shown: str | None = None) -> int:

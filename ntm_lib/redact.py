@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from functools import lru_cache
 from typing import Any, TextIO
 
 SECRET_ENV_PREFIX = "NTM_SECRET_"
@@ -40,23 +41,59 @@ def secret_values() -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
+def _quoted_forms(value: str) -> list[str]:
+    """``value`` as Python's ``repr()`` and ``ascii()`` write it inside a
+    quoted string (an error message's ``{value!r}``), whichever quote the
+    text around it makes them choose."""
+    forms = []
+    for show in (repr, ascii):
+        for end in ("", '"', "'"):  # a quote after it changes the quote chosen
+            shown = show(value + end)
+            cut = len(end) + (end == shown[0])  # the end, escaped when it is the quote
+            forms.append(shown[1:-1][:len(shown) - 2 - cut])
+    return forms
+
+
+@lru_cache(maxsize=256)
+def secret_forms(value: str) -> tuple[str, ...]:
+    """The forms a secret takes once written somewhere, longest first: as it
+    is, HTML-escaped (``html.escape``, with and without quotes, and as
+    Jinja2/MarkupSafe writes it), percent-encoded (a URL's query), quoted by
+    ``repr``/``ascii``, and each of these as it reads inside a JSON string
+    (with ``ensure_ascii`` or without)."""
+    import html
+    import json
+    from urllib.parse import quote, quote_plus
+
+    bases = {value, html.escape(value), html.escape(value, quote=False),
+             value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+             .replace("'", "&#39;").replace('"', "&#34;"),
+             quote(value), quote(value, safe=""), quote_plus(value),
+             *_quoted_forms(value)}
+    forms = set()
+    for base in bases:
+        forms |= {base, json.dumps(base)[1:-1], json.dumps(base, ensure_ascii=False)[1:-1]}
+    return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
 def redact_text(text: str, secrets: list[str] | None = None) -> str:
-    """``text`` with every secret value replaced by :data:`REDACTED`."""
+    """``text`` with every secret value, in any of its
+    :func:`secret_forms`, replaced by :data:`REDACTED`."""
     for value in secret_values() if secrets is None else secrets:
-        if value in text:
-            text = text.replace(value, REDACTED)
+        for form in secret_forms(value):
+            if form in text:
+                text = text.replace(form, REDACTED)
     return text
 
 
 def redact_bytes(data: bytes, secrets: list[str] | None = None) -> bytes:
-    """``data`` with every secret's UTF-8 bytes replaced (also as it reads
-    in JSON with ``ensure_ascii``, where non-ASCII is escaped)."""
-    import json
-
+    """``data`` with every secret's UTF-8 bytes, in any of its
+    :func:`secret_forms`, replaced by :data:`REDACTED` (UTF-8)."""
     for value in secret_values() if secrets is None else secrets:
-        for form in {value.encode("utf-8"), json.dumps(value)[1:-1].encode("ascii")}:
-            if form and form in data:
-                data = data.replace(form, REDACTED.encode("utf-8"))
+        for form in secret_forms(value):
+            encoded = form.encode("utf-8")
+            if encoded in data:
+                data = data.replace(encoded, REDACTED.encode("utf-8"))
     return data
 
 

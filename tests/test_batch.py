@@ -75,7 +75,7 @@ def _fake_run(out: Path, build: Path, task: Task, notebook: Path, status="ok",
         "environment": {"library_sha256": fingerprint.library_sha256()},
         "inputs": [{"path": f"data/communes/{code}/quarterly.csv", "sha256": _sha(data)},
                    {"path": "data/registry/communes.csv", "sha256": _sha(registry)}],
-        "outputs": {"report.html": "x"},
+        "outputs": {"report.html": _sha(run_dir / "data" / "report.html")},
         "error": {"message": "boom", "cell_index": 5} if status == "failed" else None,
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -207,7 +207,7 @@ def test_first_kernel_provisioner_chosen_wins(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("options, expected", [
     (["--workers", "0"], "--workers: expected a whole number >= 1, found '0'"),
-    (["--timeout", "-5"], "--timeout: expected seconds > 0, found '-5'"),
+    (["--timeout", "-5"], "--timeout: expected seconds from 1 to 86,400 (24 h)"),
     (["--build", "FILE"], "--build names a file, not a folder"),
     (["--notebook", "missing.ipynb"], "report notebook not found"),
     (["--scheduler", "bogus"], "cannot use the Dask scheduler: missing port number"),

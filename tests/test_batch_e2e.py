@@ -35,7 +35,7 @@ def sha(path: Path) -> str:
 def failing_notebook(folder: Path, code: str, source: str) -> Path:
     """The report notebook with one hidden cell that fails for one commune."""
     nb = json.loads((ROOT / "notebooks" / "commune_report.ipynb").read_text(encoding="utf-8"))
-    at = next(i for i, c in enumerate(nb["cells"]) if "prepare_report" in "".join(c["source"]))
+    at = next(i for i, c in enumerate(nb["cells"]) if "nb.start(" in "".join(c["source"]))
     nb["cells"].insert(at + 1, {"cell_type": "code", "execution_count": None, "id": "fault",
                                 "metadata": {"tags": ["remove-cell"]}, "outputs": [],
                                 "source": f"if commune == {code!r}:\n    {source}"})
@@ -182,7 +182,7 @@ def test_timeout_interrupts_the_cell(province, tmp_path):
     [row] = record["communes"]
     assert row["status"] == "failed" and row["seconds"] < 60
     assert row["error"]["message"].startswith("timed out after 4 s")
-    assert row["error"]["ename"] == "KeyboardInterrupt" and row["error"]["cell"] > 0
+    assert row["error"]["ename"] == "TimeoutError" and row["error"]["cell"] > 0
 
 
 def test_bad_data_fail_in_the_notebook_and_name_the_cell(province, tmp_path):
@@ -210,5 +210,5 @@ def test_bad_data_fail_in_the_notebook_and_name_the_cell(province, tmp_path):
     notebook = json.loads(executed.read_text(encoding="utf-8"))
     [failing] = [c for c in notebook["cells"]
                  if any(o.get("ename") == "DataError" for o in c.get("outputs", []))]
-    assert "prepare_report" in "".join(failing["source"])
+    assert "nb.start(" in "".join(failing["source"])
     assert f"In [{row['error']['exec_count']}]" in row["error"]["message"]

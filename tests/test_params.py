@@ -29,11 +29,19 @@ def test_sample_loads_with_code_as_string():
     assert set(p) == set(parameter_names()) - {"data_api_token"}
 
 
-def test_notebook_defaults_equal_the_sample(root):
-    """Run as it is in JupyterLab, the notebook builds the sample report."""
+def test_notebook_parameters_pick_the_sample_and_hold_no_text(root):
+    """Run as it is in JupyterLab, the notebook builds the sample report from
+    its params file: the parameters cell holds no copy of a commune's text."""
     defaults = notebook_defaults(root / "notebooks" / "commune_report.ipynb")
-    assert defaults.pop("data_api_token") is None  # secret: never a default, never in a file
-    assert defaults == load_params(SAMPLE)
+    assert defaults == {"commune": "02881", "year": 2023, "params_file": None}
+    sample = load_params(SAMPLE)
+    assert (sample["commune"], sample["year"]) == (defaults["commune"], defaults["year"])
+
+
+def test_old_single_brace_field_says_the_new_name(tmp_path):
+    text = sample_text().replace("MTQG huyện {{ commune.district }}", "MTQG huyện {district_name}")
+    with pytest.raises(ParameterError, match=r"unknown field \{district_name\}: write \{\{ commune.district \}\}"):
+        load_params(write(tmp_path, text))
 
 
 def test_secret_in_a_params_file_refused(tmp_path):
@@ -87,20 +95,20 @@ def test_unknown_narrative_key(tmp_path):
 def test_every_problem_reported_with_its_line(tmp_path):
     text = (sample_text().replace("signer_title:", "signer_tittle:")
             .replace('report_date: "2023-12"', 'report_date: "2023-02-31"')
-            .replace("MTQG huyện {district_name}", "MTQG huyện {district}"))
+            .replace("MTQG huyện {{ commune.district }}", "MTQG huyện {{ district }}"))
     with pytest.raises(ParameterErrors) as info:
         load_params(write(tmp_path, text))
     lines = str(info.value).splitlines()
     assert len(lines) == 4
     assert "line 15, parameter report_date: 2023-02-31 is not a real date" in lines[0]
     assert "line 19, parameter signer_tittle: unknown parameter signer_tittle; did you mean signer_title?" in lines[1]
-    assert "parameter recipients.1: unknown field {district} (did you mean {district_name}?)" in lines[2]
+    assert "parameter recipients.1: unknown name {{ district }}" in lines[2]
     assert "missing parameter signer_title" in lines[3]
 
 
 def test_unbalanced_brace(tmp_path):
-    text = sample_text().replace("Tiếp tục duy trì và nâng cao", "Tiếp tục {commune_name duy trì")
-    with pytest.raises(ParameterError, match="braces do not match") as info:
+    text = sample_text().replace("Tiếp tục duy trì và nâng cao", "Tiếp tục {{ commune.name duy trì")
+    with pytest.raises(ParameterError, match="braces do not parse") as info:
         load_params(write(tmp_path, text))
     assert info.value.parameter.startswith("narrative.plans")
 

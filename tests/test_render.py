@@ -6,6 +6,7 @@ import unicodedata
 from pathlib import Path
 
 import nbformat
+from ntm_lib.notebook.parts import left_out, mark
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pypdf import PdfReader
@@ -56,9 +57,11 @@ def sample_notebook(*, decomposed: bool = False) -> nbformat.NotebookNode:
     return new_notebook(cells=[
         new_markdown_cell(f"# Báo cáo\n\n{text}"),
         new_code_cell("show_table_secret_code()", outputs=[new_output(
-            "display_data", data={"text/html": TABLE, "text/plain": "<table>"})]),
+            "display_data", data={"text/html": TABLE, "text/plain": "<table>"},
+            metadata=mark("layout"))]),
         new_code_cell("draw_chart_secret_code()", outputs=[new_output(
-            "display_data", data={"image/svg+xml": SVG, "text/plain": "<Figure>"})]),
+            "display_data", data={"image/svg+xml": SVG, "text/plain": "<Figure>"},
+            metadata=mark("chart"))]),
         new_code_cell("removed_cell_secret_code()", metadata={"tags": ["remove-cell"]},
                       outputs=[new_output("stream", name="stdout", text="REMOVED OUTPUT")]),
         new_markdown_cell("\n\n".join([PARAGRAPH] * 14)),
@@ -166,28 +169,33 @@ def tiny_png() -> str:
 
 
 def test_other_output_types_render(tmp_path):
+    """Report parts of every kind render; what is not a part (printed text,
+    a bare value, a PNG a library showed, warnings) stays out of the document."""
     nb = new_notebook(cells=[
         new_code_cell("md()", outputs=[new_output("display_data", data={
-            "text/markdown": "**Tiêu chí 17** đạt", "text/plain": "md"})]),
+            "text/markdown": "**Tiêu chí 17** đạt", "text/plain": "md"}, metadata=mark("prose"))]),
         new_code_cell("42", outputs=[new_output("execute_result", execution_count=1, data={
             "text/plain": "13/19 tiêu chí"})]),
         new_code_cell("img()", outputs=[new_output("display_data", data={
-            "image/png": tiny_png(), "text/plain": "<Figure>"}, metadata={"image/png": {"width": 200}})]),
+            "image/png": tiny_png(), "text/plain": "<Figure>"},
+            metadata={"image/png": {"width": 200}, **mark("chart")})]),
+        new_code_cell("fig", outputs=[new_output("display_data", data={
+            "image/png": tiny_png(), "text/plain": "<Figure size 400x200 with 1 Axes>"})]),
         new_code_cell("print()", outputs=[new_output("stream", name="stdout", text="Đã in ra")]),
         new_code_cell("warn()", outputs=[new_output("stream", name="stderr", text="FutureWarning")]),
-        new_code_cell("x", metadata={"tags": ["remove-output"]}, outputs=[new_output(
-            "stream", name="stdout", text="HIDDEN")]),
     ])
     html = render_html(nb, tmp_path / "r.html", title=TITLE)
     text = html.read_text(encoding="utf-8")
     assert "<strong>Tiêu chí 17</strong> đạt" in text
-    assert "13/19 tiêu chí" in text and "Đã in ra" in text
+    assert "13/19 tiêu chí" not in text and "Đã in ra" not in text and "<Figure" not in text
     [img] = re.findall(r"<img\b[^>]*>", text)
     assert re.search(r'\ssrc="data:image/png;base64,[A-Za-z0-9+/=]+"', img)
     assert ' width="200"' in img and ' alt="Hình"' in img
-    assert "FutureWarning" not in text and "HIDDEN" not in text
+    assert "FutureWarning" not in text
     pdf_text = PdfReader(render_pdf(html, tmp_path / "r.pdf")).pages[0].extract_text()
-    assert "Tiêu chí 17 đạt" in pdf_text and "Đã in ra" in pdf_text
+    assert "Tiêu chí 17 đạt" in pdf_text and "Đã in ra" not in pdf_text
+    assert [o["preview"] for o in left_out(nb)] == [
+        "13/19 tiêu chí", "<Figure size 400x200 with 1 Axes>", "Đã in ra", "FutureWarning"]
 
 
 def test_html_shows_cell_errors(tmp_path):

@@ -10,14 +10,14 @@ from ntm_lib.cli import main
 from ntm_lib.errors import DataError, DataErrors
 from ntm_lib.load import load_commune_facts, load_criteria_sets
 from ntm_lib.params import load_params
-from ntm_lib.report import prepare_report, sections as S
+from ntm_lib.notebook import start
 from ntm_lib.validate import Subject, evaluate_rules, load_rules
 from ntm_lib.validate.expr import ExprError, parse
 
 
 @pytest.fixture
 def project(root, tmp_path, monkeypatch):
-    for part in ("data", "params"):
+    for part in ("data", "params", "notebooks"):
         shutil.copytree(root / part, tmp_path / part)
     monkeypatch.setenv("NTM_HOME", str(tmp_path))
     return tmp_path
@@ -86,9 +86,9 @@ def test_stated_percent_of_plan_against_the_figures(project):
 
 def test_rule_warnings_appear_in_the_report_appendix(project):
     edit(project / "data" / "communes" / "02881" / "poverty.csv", ",10,10,100,", ",10,8,100,")
-    params = load_params(project / "params" / "2023" / "nam-mon.yaml")
-    ctx = prepare_report(params, data_dir=project / "data")
-    html = S.appendix(ctx)
+    report = start("02881", 2023, project / "params" / "2023" / "nam-mon.yaml",
+                   data_dir=project / "data")
+    html = report.layout("appendix")
     assert "Chất lượng số liệu" in html
     assert "báo cáo ghi 100%, tính từ mức giảm và kế hoạch là 125%" in html
 

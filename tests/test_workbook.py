@@ -487,7 +487,7 @@ def test_a_new_commune_and_a_new_criteria_set(project, capsys):
             wb["Theo quý"].cell(r, c).value = value
     ws = wb["Lời văn"]
     row = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value == "Lời kết")
-    ws.cell(row, 2).value = "Trên đây là báo cáo của xã {commune_name}./."
+    ws.cell(row, 2).value = "Trên đây là báo cáo của xã {{ commune.name }}./."
     filled = project.parent / "filled.xlsx"
     wb.save(filled)
     status, out, err = run(["import", str(filled)], capsys)

@@ -187,3 +187,115 @@ CASES: list[tuple[str, Callable[[Path, Path], None], str, str]] = [
      edit(form_value("Thông tin chung", "Tên cơ quan trong câu văn", None)), "missing_field",
      "thiếu 'Tên cơ quan trong câu văn'"),
 ]
+
+
+# --------------------------------------------------------------------------- hostile workbooks
+# Built by editing the package's XML where openpyxl cannot write the case
+# (a formula with its calculated value, a DTD, a dimension that lies). Used
+# by tests/test_hostile_workbook.py.
+
+SHEET_MEMBERS = {"Thông tin chung": "xl/worksheets/sheet1.xml", "Theo quý": "xl/worksheets/sheet4.xml",
+                 "Văn bản": "xl/worksheets/sheet5.xml", "Lời văn": "xl/worksheets/sheet8.xml",
+                 "Hướng dẫn": "xl/worksheets/sheet9.xml"}
+
+
+def rezip(path: Path, change: Callable[[dict[str, bytes]], None],
+          compression: int = zipfile.ZIP_DEFLATED) -> None:
+    """Rewrite the zip package at ``path``: ``change`` edits the dict of
+    member name -> bytes in place."""
+    with zipfile.ZipFile(path) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    change(members)
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def xml_edit(sheet: str, change: Callable[[bytes], bytes]) -> Callable[[Path, Path], None]:
+    """A case: the good workbook with the XML of ``sheet`` changed."""
+    def build(good: Path, path: Path) -> None:
+        path.write_bytes(good.read_bytes())
+        member = SHEET_MEMBERS[sheet]
+
+        def edit_member(members):
+            members[member] = change(members[member])
+        rezip(path, edit_member)
+    return build
+
+
+def cached_formula(sheet: str, ref: str, formula: str, value: str) -> Callable[[Path, Path], None]:
+    """A case: cell ``ref`` holds ``formula`` with the text ``value`` as its
+    calculated result (as Excel saves it; openpyxl cannot write both)."""
+    import re
+    from xml.sax.saxutils import escape
+
+    def set_formula(wb):
+        wb[sheet][ref] = formula
+
+    def change(xml: bytes) -> bytes:
+        pattern = rb'<c r="' + ref.encode() + rb'"([^>]*)><f>(.*?)</f><v ?/>(?:</v>)?</c>'
+        new, n = re.subn(pattern, lambda m: b'<c r="' + ref.encode() + b'"' + m.group(1)
+                         + b' t="str"><f>' + m.group(2) + b"</f><v>"
+                         + escape(value).encode() + b"</v></c>", xml)
+        assert n == 1, xml[:400]
+        return new
+
+    def build(good: Path, path: Path) -> None:
+        edit(set_formula)(good, path)
+        xml_edit(sheet, change)(path, path)
+    return build
+
+
+def add_sheet_copy(source: str, title: str) -> Callable[[openpyxl.Workbook], None]:
+    """A change: a copy of sheet ``source`` named ``title``."""
+    def change(wb):
+        wb.copy_worksheet(wb[source]).title = title
+    return change
+
+
+def big_member(name: str, size: int, byte: bytes = b" ") -> Callable[[Path, Path], None]:
+    """A case: the good workbook plus a member of ``size`` repeated bytes."""
+    def build(good: Path, path: Path) -> None:
+        path.write_bytes(good.read_bytes())
+        rezip(path, lambda m: m.__setitem__(name, byte * size))
+    return build
+
+
+def many_members(count: int) -> Callable[[Path, Path], None]:
+    def build(good: Path, path: Path) -> None:
+        path.write_bytes(good.read_bytes())
+        rezip(path, lambda m: m.update({f"xl/media/x{i}.bin": b"" for i in range(count)}))
+    return build
+
+
+ENTITY_BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+               + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1
+                                                          else b"&lol;") * 10)
+                          for i in range(1, 10)) + b"]>")
+
+
+def with_entity_bomb(xml: bytes) -> bytes:
+    """A worksheet with a billion-laughs DTD in front and the entity used."""
+    body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+    return ENTITY_BOMB + body.replace(b"<sheetData>", b"<sheetData>&lol9;", 1)
+
+
+def lying_size(name: str, size: int, declared: int = 1000) -> Callable[[Path, Path], None]:
+    """A case: the good workbook plus a member of ``size`` zero bytes whose
+    zip headers declare only ``declared`` bytes (a bomb hiding its size)."""
+    import struct
+
+    def build(good: Path, path: Path) -> None:
+        path.write_bytes(good.read_bytes())
+        rezip(path, lambda m: m.__setitem__(name, bytes(size)))
+        data = bytearray(path.read_bytes())
+        for signature, name_at, header, size_at in ((b"PK\x03\x04", 26, 30, 22),
+                                                    (b"PK\x01\x02", 28, 46, 24)):
+            pos = data.find(signature)
+            while pos >= 0:
+                length = struct.unpack_from("<H", data, pos + name_at)[0]
+                if data[pos + header:pos + header + length] == name.encode():
+                    struct.pack_into("<I", data, pos + size_at, declared)
+                pos = data.find(signature, pos + 4)
+        path.write_bytes(bytes(data))
+    return build

@@ -34,9 +34,47 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
+#: Seconds :func:`check_scheduler` waits for the scheduler's port to answer.
+PROBE_TIMEOUT = 10
+_EXPECTED = '"local" or the address of a running scheduler, e.g. tcp://dask-scheduler:8786'
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a ``--scheduler`` that cannot be used, cheaply (no Dask import):
+    an address without a port, or a ``tcp://`` / ``tls://`` one whose port
+    does not answer within :data:`PROBE_TIMEOUT` seconds. Other transports
+    are checked when the batch connects.
+
+    Raises :class:`OptionError` (exit code 2) naming the address.
+    """
+    import socket
+
+    if address == "local":
+        return
+    scheme, sep, rest = address.rpartition("://")
+    if sep and scheme not in ("tcp", "tls"):
+        return
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host:
+        raise OptionError(f"cannot use the Dask scheduler: missing port number in address "
+                          f"{address!r}", found=address, expected=_EXPECTED)
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise OptionError("cannot use the Dask scheduler: the port is not a number from 1 to "
+                          "65535", found=address, expected=_EXPECTED)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OptionError(f"cannot use the Dask scheduler: nothing answers at {host}:{port} "
+                          f"({reason})", found=address, expected=_EXPECTED) from None
+
+
 def _prepare(home: str, fork_kernels: bool) -> int:
     os.environ["NTM_HOME"] = home
+    from ..redact import install_stream_redaction
     from .worker import prepare_worker
+
+    install_stream_redaction()  # what a worker prints is redacted as the command's output
 
     prepare_worker(fork_kernels=fork_kernels)
     return os.getpid()
@@ -45,7 +83,10 @@ def _prepare(home: str, fork_kernels: bool) -> int:
 def _call(task, build: str, notebook: str | None, reason: str, timeout: float | None,
           home: str, fork_kernels: bool) -> Outcome:
     os.environ["NTM_HOME"] = home
+    from ..redact import install_stream_redaction
     from .worker import run_task
+
+    install_stream_redaction()  # also in a worker restarted since _prepare ran
 
     return run_task(task, build, notebook, reason=reason, timeout=timeout,
                     fork_kernels=fork_kernels)
@@ -79,8 +120,7 @@ def run_dask(
         except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, not an address
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise OptionError(f"cannot use the Dask scheduler: {reason}", found=scheduler,
-                              expected='"local" or the address of a running scheduler, '
-                                       "e.g. tcp://dask-scheduler:8786") from None
+                              expected=_EXPECTED) from None
     results: dict[int, Outcome] = {}
     interrupted = False
     futures = {}

@@ -9,7 +9,14 @@ these hold, read from that run's ``manifest.json`` and checked now:
 3. the library's digest (``environment.library_sha256``, over the files of
    ``ntm_lib``) is the one recorded;
 4. every input file the run read (``inputs``: data tables, registry,
-   reference tables) still exists with the SHA-256 recorded.
+   reference tables) still exists with the SHA-256 recorded;
+5. the run itself is intact: ``build/<year>/<slug>`` names a run of this
+   commune's archive (not a link out of ``build/`` or to nothing), each
+   output (HTML, PDF, notebook) still has the SHA-256 its manifest records,
+   and the manifest itself the one the bag's ``tagmanifest-sha256.txt``
+   records (a tampered report is rebuilt, not skipped). This reads three
+   outputs and two small files per commune, not the whole bag: ``ntm
+   verify`` checks every byte.
 
 The files a report reads follow from the library and the parameters, so an
 unchanged library and params read the same files. Package versions, the
@@ -19,14 +26,17 @@ heavy import.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..paths import project_root
-from ..rollup.runs import ArchivedRun, latest_ok
+from ..rollup.runs import ArchivedRun, read_run
+from ..run.archive import latest_link, latest_run_dir
+from ..safeio import sha256_file
 from .plan import Task
+
+TAG_MANIFEST = "tagmanifest-sha256.txt"
 
 
 @dataclass(frozen=True)
@@ -41,11 +51,7 @@ class Freshness:
 
 @lru_cache(maxsize=4096)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def sha256_now(path: Path) -> str | None:
@@ -71,8 +77,12 @@ def check(task: Task, build: Path, notebook: Path, *, library: str | None = None
 
     ``library`` is the current library digest (computed when not given).
     """
-    run = latest_ok(build, task.year, task.slug)
-    if run is None:
+    run_dir = latest_run_dir(build, task.year, task.slug)
+    run = read_run(run_dir) if run_dir is not None else None
+    if run is None or run.status != "ok":
+        link = latest_link(build, task.year, task.slug)
+        if run_dir is None and (link.is_symlink() or link.exists()):
+            return Freshness(False, "the latest link names no run of this archive")
         return Freshness(False, "no successful run yet")
     m = run.manifest
     if (m.get("params_file") or {}).get("sha256") != sha256_now(task.params):
@@ -93,4 +103,49 @@ def check(task: Task, build: Path, notebook: Path, *, library: str | None = None
             return Freshness(False, f"input missing: {item['path']}", run)
         if now != item.get("sha256"):
             return Freshness(False, f"input changed: {item['path']}", run)
+    damage = tampered(run)
+    if damage:
+        return Freshness(False, f"archived run changed: {damage}", run)
     return Freshness(True, "unchanged since run " + run.run_id, run)
+
+
+def _tag_digests(run_dir: Path) -> dict[str, str] | None:
+    """``path -> sha256`` of the bag's tag manifest (None when there is none)."""
+    from ..errors import NtmError
+    from ..safeio import read_bytes_nofollow
+
+    try:
+        text = read_bytes_nofollow(run_dir / TAG_MANIFEST, limit=1 << 20).decode("utf-8")
+    except (OSError, NtmError, UnicodeDecodeError):
+        return None
+    digests = {}
+    for line in text.splitlines():
+        digest, _, name = line.strip().partition(" ")
+        if name:
+            digests[name.strip().lstrip("*")] = digest.lower()
+    return digests
+
+
+def tampered(run: ArchivedRun) -> str | None:
+    """What of ``run`` no longer has its recorded bytes (the first found),
+    or None: each output listed in the manifest, and, for a bag, the
+    manifest and payload manifest against the tag manifest."""
+    outputs = run.manifest.get("outputs")
+    if not isinstance(outputs, dict) or not outputs:
+        return "no outputs recorded"
+    for name, digest in outputs.items():
+        path = next((p for p in (run.run_dir / "data" / str(name), run.run_dir / str(name))
+                     if p.exists() or p.is_symlink()), None)
+        if path is None:
+            return f"{name} missing"
+        if path.is_symlink() or not path.is_file() or sha256_now(path) != digest:
+            return f"{path.relative_to(run.run_dir).as_posix()} changed"
+    if (run.run_dir / "bagit.txt").exists():
+        tags = _tag_digests(run.run_dir)
+        if tags is None:
+            return f"{TAG_MANIFEST} unreadable"
+        for name in ("manifest.json", "manifest-sha256.txt"):
+            path = run.run_dir / name
+            if path.is_symlink() or name not in tags or sha256_now(path) != tags[name]:
+                return f"{name} changed"
+    return None

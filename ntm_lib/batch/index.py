@@ -8,6 +8,10 @@ the HTML, PDF, executed notebook and manifest of its latest successful run;
 when the newest run failed, the failing cell and error, with links to that
 run's notebook and manifest. The roll-up reports are linked above the table.
 Links go to the archived run folders themselves, relative to the page.
+
+Every text taken from a record or manifest (commune names, errors, titles)
+is redacted (:mod:`ntm_lib.redact`) and then HTML-escaped, so neither a
+secret nor markup (a ``<script>`` in a commune name) reaches the page.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..redact import redact_text
+from ..safeio import atomic_write, check_within
 from ..rollup.runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
 
 _LINKS = (("HTML", "report.html"), ("PDF", "report.pdf"),
@@ -37,17 +43,28 @@ def _links(run: ArchivedRun | None, page_dir: Path, names=_LINKS) -> str:
     for label, name in names:
         path = run.file(name)
         if path is not None:
-            parts.append(f'<a href="{html.escape(relative(path, page_dir))}">{label}</a>')
+            parts.append(f'<a href="{_esc(relative(path, page_dir))}">{_esc(label)}</a>')
     return " · ".join(parts)
 
 
 def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+    """``value`` as HTML text (or attribute value): redacted, then escaped."""
+    return html.escape(redact_text("" if value is None else str(value)))
 
 
 def write_index(build: Path, year: int, record: dict[str, Any] | None = None) -> Path:
-    """Write ``build/<year>/index.html``; return its path."""
+    """Write ``build/<year>/index.html``; return its path.
+
+    Raises
+    ------
+    UnsafePathError
+        ``build/<year>`` leads out of ``build`` through a symbolic link, or a
+        folder stands where the page goes.
+    DiskFullError
+        The disk filled up (the previous page is left whole).
+    """
     page_dir = build / str(year)
+    check_within(page_dir, build)
     page_dir.mkdir(parents=True, exist_ok=True)
     in_batch = {c["slug"]: c for c in (record or {}).get("communes", [])}
     rows = []
@@ -71,17 +88,17 @@ def write_index(build: Path, year: int, record: dict[str, Any] | None = None) ->
                            + _links(failed_run, page_dir, _LINKS[2:]) + "</div>")
         name = commune.get("name") or entry.get("name") or ""
         code = commune.get("code") or entry.get("code") or ""
-        klass = ' class="synthetic"' if code.startswith("9") else ""
+        klass = ' class="synthetic"' if str(code).startswith("9") else ""
         rows.append(
             f"<tr><td>{n}</td><td{klass}>{_esc(code)}</td><td{klass}>{_esc(name)}</td>"
             f"<td>{_esc(commune.get('district_name'))}</td>"
-            f'<td class="{_esc(status.replace(" ", "-"))}">{_esc(status)}{detail}</td>'
+            f'<td class="{_esc(str(status).replace(" ", "-"))}">{_esc(status)}{detail}</td>'
             f"<td>{_esc(entry.get('seconds'))}</td>"
             f"<td>{_esc(ok.run_id if ok else '')}</td><td>{_links(ok, page_dir)}</td></tr>")
     rollups = []
     for item in (record or {}).get("rollups", []):
         links = " · ".join(
-            f'<a href="{html.escape(os.path.relpath(build / path, page_dir))}">{label}</a>'
+            f'<a href="{_esc(os.path.relpath(build / path, page_dir))}">{_esc(label)}</a>'
             for label, path in (item.get("links") or {}).items())
         rollups.append(f"<li>{_esc(item.get('title'))}: {_esc(item.get('status'))} {links}</li>")
     counts = (record or {}).get("counts") or {}
@@ -105,8 +122,4 @@ def write_index(build: Path, year: int, record: dict[str, Any] | None = None) ->
 </body>
 </html>
 """
-    path = page_dir / "index.html"
-    tmp = path.with_name(".index.html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(page_dir / "index.html", page, within=build)

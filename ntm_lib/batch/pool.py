@@ -25,10 +25,30 @@ from .worker import Outcome
 Job = tuple[Task, str]  # a task and why it runs
 
 
+_state = {"running": False, "terminating": False}
+
+
+def _on_signal(signum: int, frame) -> None:  # noqa: ARG001 - signal handler signature
+    """In a worker: SIGINT or SIGTERM during a report interrupts it (its
+    partial run is removed, its kernel shut down, the parent records it as
+    interrupted); while idle, SIGINT is ignored (the parent cancels what has
+    not started) and SIGTERM ends the worker quietly. No traceback either way."""
+    if signum == signal.SIGTERM:
+        _state["terminating"] = True
+    if _state["running"]:
+        raise KeyboardInterrupt
+    if signum == signal.SIGTERM:
+        os._exit(128 + signum)
+
+
 def _init_worker(home: str, fork_kernels: bool) -> None:
+    signal.signal(signal.SIGINT, _on_signal)  # first: an interrupt during the imports is quiet
+    signal.signal(signal.SIGTERM, _on_signal)
     os.environ["NTM_HOME"] = home
+    from ..redact import install_stream_redaction
     from .worker import prepare_worker
 
+    install_stream_redaction()  # what a worker prints is redacted as the command's output
     prepare_worker(fork_kernels=fork_kernels)
 
 
@@ -36,8 +56,14 @@ def _call(task: Task, build: str, notebook: str | None, reason: str,
           timeout: float | None, fork_kernels: bool) -> Outcome:
     from .worker import run_task
 
-    return run_task(task, build, notebook, reason=reason, timeout=timeout,
-                    fork_kernels=fork_kernels)
+    _state["running"] = True
+    try:
+        return run_task(task, build, notebook, reason=reason, timeout=timeout,
+                        fork_kernels=fork_kernels)
+    finally:
+        _state["running"] = False
+        if _state["terminating"]:  # cleaned up: now end as SIGTERM asked
+            os._exit(128 + signal.SIGTERM)
 
 
 #: Modules a worker imports to build reports (papermill, nbclient, nbconvert,

@@ -14,19 +14,25 @@ JSON: ``schema`` ``"ntm.batch.v1"``, ``batch_id``, ``year``, ``started_utc``,
 ``reason``, ``run_id``, ``run_dir``, ``error`` (``message``, and for a
 notebook failure ``cell``, ``ename``, ``evalue``), ``timings`` (seconds per
 step) and ``outputs`` (file name -> path). Paths are relative to the build
-folder. The CSV has one row per commune with the same facts, flat.
+folder. The CSV has one row per commune with the same facts, flat, made
+safe for a spreadsheet (:mod:`ntm_lib.csvsafe`: a cell starting like a
+formula gets a leading ``'``).
+
+Every secret value (:mod:`ntm_lib.redact`) is replaced in the record before
+it is serialised (so no JSON or CSV escaping hides one from the pass), and
+again by :func:`ntm_lib.safeio.atomic_write`, which writes every file.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..csvsafe import csv_text as spreadsheet_csv
+from ..redact import redact_obj, redact_text
 from ..rollup.runs import relative
+from ..safeio import atomic_write, check_within
 from .worker import STEPS, Outcome
 
 SCHEMA = "ntm.batch.v1"
@@ -84,11 +90,10 @@ class BatchRecord:
 
 
 def csv_text(data: dict[str, Any]) -> str:
-    """The CSV form of a record's dict (:meth:`BatchRecord.to_dict`)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in data["communes"]:
+    """The CSV form of a record's dict (:meth:`BatchRecord.to_dict`):
+    redacted and neutralised for spreadsheets (:func:`ntm_lib.csvsafe.csv_text`)."""
+    rows = []
+    for row in redact_obj(data)["communes"]:
         error = row.get("error") or {}
         flat = {k: row.get(k) for k in ("slug", "code", "name", "status", "seconds", "reason",
                                          "run_id")}
@@ -97,20 +102,23 @@ def csv_text(data: dict[str, Any]) -> str:
         flat.update({f"{k}_s": (row.get("timings") or {}).get(k) for k in STEPS})
         flat.update({col: (row.get("outputs") or {}).get(name)
                      for col, name in _OUTPUT_COLUMNS.items()})
-        writer.writerow({k: "" if v is None else v for k, v in flat.items()})
-    return buffer.getvalue()
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+        rows.append(flat)
+    return spreadsheet_csv(rows, CSV_COLUMNS)
 
 
 def write_record(record: BatchRecord, build: Path) -> dict[str, Path]:
-    """Write the record (JSON and CSV, latest and kept); return the paths."""
-    data = record.to_dict(build)
+    """Write the record (JSON and CSV, latest and kept), secrets redacted;
+    return the paths.
+
+    Raises
+    ------
+    UnsafePathError
+        A folder stands where a record file goes, or ``build/<year>`` leads
+        out of ``build`` through a symbolic link.
+    DiskFullError
+        The disk filled up (files already in place are left whole).
+    """
+    data = redact_obj(record.to_dict(build))
     text_json = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     text_csv = csv_text(data)
     year_dir = build / str(record.year)
@@ -118,7 +126,9 @@ def write_record(record: BatchRecord, build: Path) -> dict[str, Path]:
              "kept_json": year_dir / "batches" / f"{record.batch_id}.json",
              "kept_csv": year_dir / "batches" / f"{record.batch_id}.csv"}
     for key, path in paths.items():
-        _write(path, text_json if key.endswith("json") else text_csv)
+        check_within(path.parent, build)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text_json if key.endswith("json") else text_csv, within=build)
     return paths
 
 
@@ -133,7 +143,8 @@ def read_record(build: Path, year: int) -> dict[str, Any] | None:
 def summary_table(record: BatchRecord, width: int = 100) -> str:
     """The end-of-batch table: commune, status, seconds, and for failures
     the cell and the error (for a failed cell, its error name and value: the
-    part that says what is wrong, e.g. the file, row and column of bad data)."""
+    part that says what is wrong, e.g. the file, row and column of bad data).
+    Secrets are redacted before a long error is cut, so no part of one shows."""
     rows = [("commune", "status", "seconds", "cell", "error")]
     for o in record.outcomes:
         error = o.error or {}
@@ -142,7 +153,7 @@ def summary_table(record: BatchRecord, width: int = 100) -> str:
         if error.get("ename") and error.get("timeout") is None:  # the cell is in its own column
             text = f"{error['ename']}: {error.get('evalue') or ''}".rstrip(": ")
         rows.append((o.code + " " + o.slug if o.code else o.slug, o.status, f"{o.seconds:.1f}",
-                     "" if cell is None else str(cell), text))
+                     "" if cell is None else str(cell), redact_text(text)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
     for r in rows:

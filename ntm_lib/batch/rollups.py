@@ -7,16 +7,28 @@ from typing import Any
 from .record import BatchRecord
 
 
+def _message(exc: Exception) -> str:
+    """One line for the record: the error's own text, a full disk named as such."""
+    from ..errors import NtmError
+    from ..run.archive import is_disk_full_error
+
+    if is_disk_full_error(exc) and not isinstance(exc, NtmError):
+        return f"disk full: the roll-up could not be written ({getattr(exc, 'strerror', exc)})"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if isinstance(exc, NtmError) else f"{type(exc).__name__}: {text}"
+
+
 def rollups_for(record: BatchRecord, build: Path, *, force: bool = False) -> list[dict[str, Any]]:
     """Build (or skip, when up to date) the roll-up of each province whose
     communes the batch built or found up to date; return one entry per
     roll-up for the batch record (``title``, ``scope``, ``status``,
-    ``run_id``, ``reason``, ``links`` relative to ``build``, ``error``)."""
+    ``run_id``, ``reason``, ``links`` relative to ``build``, ``error``).
+    Never raises but for KeyboardInterrupt: a roll-up that fails (a full
+    disk included) is an entry with ``status`` ``failed``."""
     provinces = sorted({o.province_code for o in record.outcomes
                         if o.status in ("ran", "skipped") and o.province_code})
     if not provinces:
         return []
-    from ..errors import NtmError
     from ..rollup.build import build_rollup, rollup_links
 
     entries = []
@@ -24,9 +36,9 @@ def rollups_for(record: BatchRecord, build: Path, *, force: bool = False) -> lis
         entry: dict[str, Any] = {"scope": {"province": code}}
         try:
             result = build_rollup(record.year, province=code, build=build, force=force)
-        except NtmError as exc:
+        except Exception as exc:  # noqa: BLE001 - a roll-up failure stays with the roll-up
             entry.update(title=f"province {code}", status="failed",
-                         error={"message": str(exc)})
+                         error={"message": _message(exc)})
         else:
             entry.update(title=result.title, status=result.status, run_id=result.run_id,
                          reason=result.reason, seconds=round(result.seconds, 3),

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import NotebookError, OptionError
+from ..errors import DiskFullError, NotebookError, NtmError, OptionError
 from ..paths import build_dir, notebooks_dir, project_root, relative_to_root
+from ..run.archive import is_disk_full_error, new_run_id
 from . import fingerprint
 from .plan import plan
 from .record import BatchRecord, read_record, write_record
@@ -21,10 +21,26 @@ from .worker import Outcome
 NOTEBOOK_NAME = "commune_report.ipynb"
 
 
+class RecordNotWritten(DiskFullError):
+    """The batch ran, but the disk filled up before its record (``batch.json``,
+    ``batch.csv``) or index page was written; ``record`` holds it. The runs
+    built are archived: the same ``ntm batch`` run again once there is room
+    skips them as up to date and writes the record."""
+
+    def __init__(self, record: BatchRecord, file: str) -> None:
+        counts = ", ".join(f"{n} {s}" for s, n in record.counts.items() if n) or "nothing run"
+        super().__init__(
+            f"disk full: the batch record and index could not all be written ({counts}); "
+            "the reports built "
+            "are archived; once there is room, run the same ntm batch again: it skips what is "
+            "up to date and writes the record", file=file)
+        self.record = record
+
+
 def new_batch_id(now: dt.datetime | None = None) -> str:
-    """``20231205T083000Z-1a2b3c``: UTC start time plus 6 random hex digits."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    """``20231205T083000.123456Z-1a2b3c``: as a run id, UTC start time to the
+    microsecond plus 6 random hex digits."""
+    return new_run_id(now)
 
 
 def _skipped(task, freshness: fingerprint.Freshness) -> Outcome:
@@ -82,6 +98,15 @@ def run_batch(
     BatchRecord
         Written to ``build/<year>/batch.json`` and ``batch.csv`` too;
         ``exit_code`` is 0 only when every commune was built or up to date.
+
+    Raises
+    ------
+    OptionError
+        ``build`` is a file; the Dask scheduler cannot be reached (checked
+        before anything is built, also when every report is up to date).
+    RecordNotWritten
+        The disk filled up before the record was written (a commune whose
+        run the disk had no room for is recorded as failed, disk full).
     """
     began = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc)
@@ -94,6 +119,10 @@ def run_batch(
         raise NotebookError("report notebook not found", file=relative_to_root(notebook_path))
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = plan(year, communes)
+    if scheduler:  # also when every report is up to date: a bad address is refused
+        from .dask import check_scheduler
+
+        check_scheduler(scheduler)
     record = BatchRecord(new_batch_id(started), int(year), started.isoformat(timespec="seconds"),
                          options={"workers": workers, "scheduler": scheduler, "force": force,
                                   "timeout": timeout, "communes": list(communes)})
@@ -144,8 +173,13 @@ def run_batch(
         record.rollups = rollups_for(record, build, force=force)
     record.ended_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     record.seconds = time.perf_counter() - began
-    write_record(record, build)
     from .index import write_index
 
-    write_index(build, int(year), read_record(build, int(year)))
+    try:
+        write_record(record, build)
+        write_index(build, int(year), read_record(build, int(year)))
+    except (OSError, NtmError) as exc:
+        if not is_disk_full_error(exc):
+            raise
+        raise RecordNotWritten(record, relative_to_root(build / str(year))) from None
     return record

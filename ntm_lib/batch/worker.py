@@ -114,11 +114,15 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
     from ..errors import NtmError
     from ..load import resolve_commune
     from ..run import build_report
+    from ..run.execute import execution_time_limit
 
     began = time.perf_counter()
     outcome = Outcome(task.year, task.slug, "failed", reason=reason,
                       worker=f"{os.uname().nodename}:{os.getpid()}")
-    watchdog = _Watchdog(timeout) if timeout else None
+    # The time limit is kept by the execution itself (ntm_lib.run.execute); the
+    # watchdog only kills a kernel still alive well past it.
+    watchdog = _Watchdog(timeout + _Watchdog.GRACE) if timeout else None
+    limited = False
     try:
         code = params_code(task.params) or task.slug
         commune = resolve_commune(code)
@@ -131,12 +135,14 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
             watchdog.start()
         # Data are checked by the notebook itself: a bad table fails its
         # cell and keeps the executed notebook, as any batch failure does.
-        result = build_report(commune.code, task.year, params_path=task.params,
-                              notebook=notebook, build=build, check_data=False)
+        with execution_time_limit(timeout):
+            result = build_report(commune.code, task.year, params_path=task.params,
+                                  notebook=notebook, build=build, check_data=False)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a failure stays with its commune
         outcome.error = _error_of(exc)
+        limited = getattr(exc, "time_limit", None) is not None
     else:
         manifest_path = result.outputs.get("manifest.json")
         manifest = None
@@ -152,10 +158,11 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
             outcome.status = "ran"
         else:
             outcome.error = _error_of(result.error) if result.error else {"message": "failed"}
+            limited = getattr(result.error, "time_limit", None) is not None
     finally:
         if watchdog:
             watchdog.cancel()
-    if watchdog and watchdog.fired and outcome.status == "failed" and outcome.error:
+    if watchdog and (watchdog.fired or limited) and outcome.status == "failed" and outcome.error:
         outcome.error["timeout"] = timeout
         outcome.error["message"] = (f"timed out after {timeout:g} s: "
                                     + outcome.error.get("message", ""))

@@ -10,15 +10,19 @@ instead of matplotlib's warning and an empty box.
 from __future__ import annotations
 
 import io
+import os
 import re
+import sys
 import warnings
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display; set before pyplot is imported
+if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")  # no display outside a kernel; set before pyplot is imported
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..calc import CriteriaSummary  # noqa: E402
@@ -36,7 +40,10 @@ STATUS_LABELS = {"met": "Đạt", "not_met": "Chưa đạt", "no_data": "Không 
 _GLYPH_WARNING = re.compile(r"Glyph (\d+) .*missing from (?:current )?font")
 
 
-def _style() -> dict:
+def report_style() -> dict:
+    """The report's matplotlib settings (``rcParams``): the report serif
+    font (registered with matplotlib), 9 pt text, deterministic SVG (fixed
+    hash salt, text kept as text), no top and right spines."""
     family = register_with_matplotlib()
     return {
         "font.family": [family],
@@ -55,10 +62,12 @@ def to_svg(fig, name: str) -> str:
     to draw a character its font lacks.
     """
     buffer = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, plt.rc_context(report_style()):
         warnings.simplefilter("always")
-        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
+        try:
+            fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        finally:
+            plt.close(fig)
     missing = [chr(int(m.group(1))) for w in caught if (m := _GLYPH_WARNING.search(str(w.message)))]
     if missing:
         raise GlyphMissingError(missing, font=report_serif().family, where=f"chart {name}")
@@ -72,20 +81,21 @@ def to_svg(fig, name: str) -> str:
         f"font-family: '{family}'", f"font-family: 'NTM Report Serif', '{family}', serif")
 
 
-def criteria_status_chart(
+def criteria_status_figure(
     previous: CriteriaSummary | None,
     current: CriteriaSummary,
     criteria_set,
     year: int,
-) -> str:
+) -> Figure:
     """Status of every criterion at the end of ``year - 1`` and ``year``.
 
     One row per criterion of the set (any size), one column per year; a
-    coloured cell says met / not met / no data. Returns SVG text.
+    coloured cell says met / not met / no data. Returns the figure
+    (:func:`to_svg` turns it into SVG text).
     """
     columns = [(year - 1, previous), (year, current)]
     numbers = list(criteria_set.numbers)
-    with plt.rc_context(_style()):
+    with plt.rc_context(report_style()):
         height = 0.6 + 0.26 * len(numbers)
         fig, ax = plt.subplots(figsize=(6.3, height))
         for x, (_, summary) in enumerate(columns):
@@ -111,10 +121,10 @@ def criteria_status_chart(
         handles = [Patch(color=STATUS_COLOURS[s], label=STATUS_LABELS[s]) for s in STATUS_COLOURS]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
                   ncol=3, frameon=False, fontsize=8)
-        return to_svg(fig, "criteria_status")
+        return fig
 
 
-def quarterly_activity_chart(quarterly: pd.DataFrame) -> str:
+def quarterly_activity_figure(quarterly: pd.DataFrame) -> Figure:
     """Documents issued, visits and support (million VND) per quarter.
 
     ``quarterly``: columns ``quarter``, ``documents_issued``, ``visits``,
@@ -128,7 +138,7 @@ def quarterly_activity_chart(quarterly: pd.DataFrame) -> str:
         ("visits", "Lượt về xã làm việc", "#7c3aed"),
         ("support_million_vnd", "Hỗ trợ (triệu đồng)", "#b45309"),
     ]
-    with plt.rc_context(_style()):
+    with plt.rc_context(report_style()):
         fig, axes = plt.subplots(1, 3, figsize=(6.3, 2.3), sharex=True)
         for ax, (column, title, colour) in zip(axes, panels):
             values = pd.to_numeric(rows[column], errors="coerce")
@@ -143,10 +153,10 @@ def quarterly_activity_chart(quarterly: pd.DataFrame) -> str:
             ax.set_ylim(0, max(heights + [1]) * 1.25)
             ax.tick_params(axis="y", labelsize=7.5)
         fig.tight_layout()
-        return to_svg(fig, "quarterly_activity")
+        return fig
 
 
-def criteria_per_quarter_chart(quarterly: pd.DataFrame, set_size: int) -> str:
+def criteria_per_quarter_figure(quarterly: pd.DataFrame, set_size: int) -> Figure:
     """Criteria met per quarter against the criteria registered and the set size.
 
     ``quarterly``: columns ``quarter``, ``criteria_met``, ``criteria_registered``.
@@ -155,7 +165,7 @@ def criteria_per_quarter_chart(quarterly: pd.DataFrame, set_size: int) -> str:
     labels = [f"Quý {format_quarter(int(q))}" for q in rows["quarter"]]
     met = pd.to_numeric(rows["criteria_met"], errors="coerce")
     registered = pd.to_numeric(rows["criteria_registered"], errors="coerce")
-    with plt.rc_context(_style()):
+    with plt.rc_context(report_style()):
         fig, ax = plt.subplots(figsize=(6.3, 2.4))
         positions = [i for i, v in enumerate(met) if pd.notna(v)]
         bars = ax.bar(positions, [met.iloc[i] for i in positions], color=STATUS_COLOURS["met"], width=0.6,
@@ -169,4 +179,20 @@ def criteria_per_quarter_chart(quarterly: pd.DataFrame, set_size: int) -> str:
         ax.set_ylabel(f"Số tiêu chí (bộ {set_size} tiêu chí)")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
-        return to_svg(fig, "criteria_per_quarter")
+        return fig
+
+
+def criteria_status_chart(previous: CriteriaSummary | None, current: CriteriaSummary,
+                          criteria_set, year: int) -> str:
+    """:func:`criteria_status_figure` as SVG text."""
+    return to_svg(criteria_status_figure(previous, current, criteria_set, year), "criteria_status")
+
+
+def quarterly_activity_chart(quarterly: pd.DataFrame) -> str:
+    """:func:`quarterly_activity_figure` as SVG text."""
+    return to_svg(quarterly_activity_figure(quarterly), "quarterly_activity")
+
+
+def criteria_per_quarter_chart(quarterly: pd.DataFrame, set_size: int) -> str:
+    """:func:`criteria_per_quarter_figure` as SVG text."""
+    return to_svg(criteria_per_quarter_figure(quarterly, set_size), "criteria_per_quarter")

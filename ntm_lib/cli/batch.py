@@ -15,8 +15,10 @@ def register(sub) -> None:
         description="Build every commune-year with a params file (params/<year>/*.yaml), or "
                     "those named with --commune. A report whose parameters, input data, "
                     "notebook template and library are unchanged since its last successful "
-                    "run is skipped (--force rebuilds). Exit code 0 when every report was "
-                    "built or up to date, 1 when one failed, 130 when interrupted.")
+                    "run, and whose archived run is intact, is skipped (--force rebuilds). "
+                    "Exit code 0 when every report was built or up to date, 1 when one "
+                    "failed (or the disk filled up), 2 for bad options, 130 when interrupted "
+                    "(Ctrl-C or SIGTERM).")
     batch.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2023")
     batch.add_argument("--commune", action="append", default=[], metavar="CODE_OR_SLUG",
                        help="only this commune (repeat for several); default all with params")
@@ -38,12 +40,18 @@ def register(sub) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from ..batch.record import summary_table
-    from ..batch.run import run_batch
+    from ..batch.run import RecordNotWritten, run_batch
+    from ..run.signals import interrupt_on_sigterm
 
-    record = run_batch(args.year, args.commune, workers=args.workers, scheduler=args.scheduler,
-                       force=args.force, timeout=args.timeout, build=args.build,
-                       notebook=args.notebook, rollup=not args.no_rollup,
-                       progress=not args.quiet)
+    try:
+        with interrupt_on_sigterm():  # kill/timeout stop the batch as Ctrl-C does
+            record = run_batch(args.year, args.commune, workers=args.workers,
+                               scheduler=args.scheduler, force=args.force, timeout=args.timeout,
+                               build=args.build, notebook=args.notebook,
+                               rollup=not args.no_rollup, progress=not args.quiet)
+    except RecordNotWritten as exc:  # what was done is still shown, then the error line
+        print(summary_table(exc.record))
+        raise
     print(summary_table(record))
     for rollup in record.rollups:
         links = rollup.get("links") or {}

@@ -28,14 +28,18 @@ def register(sub) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     from ..evidence import verify
+    from ..evidence.show import printable
 
     reports = verify(args.path)
     for report in reports:
-        print("\n".join(report.lines()))
-    failed = sum(not r.ok for r in reports)
-    print(f"{len(reports) - failed} of {len(reports)} run(s) verified" +
-          (f", {failed} FAILED" if failed else ""))
-    return 1 if failed else 0
+        print("\n".join(printable(line) for line in report.lines()))
+    runs = [r for r in reports if r.kind != "link"]
+    links = len(reports) - len(runs)
+    failed = sum(not r.ok for r in runs)
+    print(f"{len(runs) - failed} of {len(runs)} run(s) verified"
+          + (f", {failed} FAILED" if failed else "")
+          + (f"; {links} link(s) leading to no run of this archive" if links else ""))
+    return 1 if failed or links else 0
 
 
 def _show(args: argparse.Namespace) -> int:

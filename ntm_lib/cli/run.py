@@ -24,9 +24,12 @@ def register(sub) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from ..run import build_report
+    from ..run.signals import interrupt_on_sigterm
 
-    result = build_report(args.commune, args.year, params_path=args.params,
-                          notebook=args.notebook, build=args.build)
+    with interrupt_on_sigterm():  # kill/timeout clean up as Ctrl-C does
+        result = build_report(args.commune, args.year, params_path=args.params,
+                              notebook=args.notebook, build=args.build)
+    _say_left_out(result.left_out)
     if result.status != "ok":
         what = "the report notebook failed" if isinstance(result.error, ExecutionError) \
             else "the report could not be rendered"
@@ -34,9 +37,24 @@ def command(args: argparse.Namespace) -> int:
         print(f"  the failed run is kept in {relative_to_root(result.run_dir)}/ "
               f"(executed notebook in data/)", file=sys.stderr)
         return 1
-    shown = os.path.relpath(result.latest, Path.cwd())
+    # Shown through the latest link only when it names this very run.
+    shown = os.path.relpath(result.latest or result.run_dir, Path.cwd())
     print(f"report built (run {result.run_id}), in {shown}/:")
     for path in result.outputs.values():
         print(f"  {os.path.join(shown, path.relative_to(result.run_dir))}")
     print(f"archived as a BagIt bag in {relative_to_root(result.run_dir)}/")
+    if result.latest is None:
+        print("  (the latest link was left on a run of this commune that started later)")
     return 0
+
+
+def _say_left_out(outputs: list) -> None:
+    """Name the outputs that stay in the notebook and not in the report."""
+    if not outputs:
+        return
+    print(f"note: {len(outputs)} output(s) of cells are not in the report (kept in the "
+          "executed notebook, listed in manifest.json as left_out_outputs):", file=sys.stderr)
+    for o in outputs[:10]:
+        print(f"  cell {o['cell']}: {o['what']}: {o['preview']}", file=sys.stderr)
+    if len(outputs) > 10:
+        print(f"  ... and {len(outputs) - 10} more", file=sys.stderr)

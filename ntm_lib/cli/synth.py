@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._args import year_type
+from ._args import province_code, seed_type, synth_count, year_type
 
 
 def register(sub) -> None:
@@ -13,12 +13,15 @@ def register(sub) -> None:
         description="Write a project folder of plausible synthetic communes, always marked "
                     "synthetic (codes 90001-99999, names ending in '(mô phỏng N)', 'synthetic' "
                     "in every source column, SYNTHETIC.md at the root) and never inside the "
-                    "real project. Build them with NTM_HOME=DIR ntm batch --year YEAR.")
-    synth.add_argument("--communes", required=True, type=int, help="number of synthetic communes")
+                    "real project. Build them with NTM_HOME=DIR ntm batch --year YEAR. Every "
+                    "option is checked before anything is written; exit code 2 for a bad "
+                    "option or output folder.")
+    synth.add_argument("--communes", required=True, type=synth_count,
+                       help="number of synthetic communes (1 to 9,999)")
     synth.add_argument("--year", required=True, type=year_type, help="year of the data and params")
     synth.add_argument("--out", required=True, type=Path, help="folder to write (a project root)")
-    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    synth.add_argument("--province", default="99", metavar="CODE",
+    synth.add_argument("--seed", type=seed_type, default=0, help="random seed (default 0)")
+    synth.add_argument("--province", default="99", metavar="CODE", type=province_code,
                        help='province of the synthetic districts: a registry code ("10") takes '
                             'its name; default 99, a synthetic province')
     synth.add_argument("--copy-real", action="append", default=[], metavar="CODE",

@@ -1,4 +1,9 @@
-"""``ntm template`` and ``ntm import``: the data workbook."""
+"""``ntm template`` and ``ntm import``: the data workbook.
+
+Exit codes: 0 done; 2 bad arguments or a bad workbook (nothing written);
+1 the data could not be written (disk full, permission), every file then
+left as it was.
+"""
 from __future__ import annotations
 
 import argparse
@@ -17,7 +22,11 @@ def register(sub) -> None:
                     "already hold for the year.")
     tpl.add_argument("--commune", required=True, help='commune code ("02881") or slug ("nam-mon")')
     tpl.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2024")
-    tpl.add_argument("--out", type=Path, help="workbook to write (default <slug>-<year>.xlsx)")
+    tpl.add_argument("--out", type=Path, help="workbook to write, *.xlsx (default "
+                     "<slug>-<year>.xlsx); never inside params/ or data/")
+    tpl.add_argument("--force", action="store_true",
+                     help="replace the workbook if it exists (otherwise an existing file is "
+                          "refused)")
     tpl.add_argument("--criteria-set", help="criteria set id (default: that of the params file, "
                                             "else the national set in force in the year)")
     tpl.set_defaults(func=template_command)
@@ -38,10 +47,13 @@ def register(sub) -> None:
 
 def template_command(args: argparse.Namespace) -> int:
     from ..workbook import gather, write_template
+    from ..workbook.template import check_target
 
+    if args.out is not None:  # refused before anything is gathered
+        check_target(args.out, force=args.force)
     known = gather(args.commune, args.year, criteria_set=args.criteria_set)
     out = args.out or Path(f"{known.commune.slug}-{args.year}.xlsx")
-    write_template(out, known)
+    write_template(out, known, force=args.force)
     print(f"wrote {out}: xã {known.commune.name} ({known.commune.code}), năm {args.year}, "
           f"bộ tiêu chí {known.main.set_id}")
     print(f"fill it in, then: ntm import {out}")
@@ -49,11 +61,12 @@ def template_command(args: argparse.Namespace) -> int:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    from ..errors import NtmError
     from ..workbook import WorkbookError, read_workbook, write_import
 
     try:
         data = read_workbook(args.workbook)
-    except (WorkbookError, KeyboardInterrupt):
+    except (NtmError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a layout nobody foresaw: say so plainly, no traceback
         if args.debug:

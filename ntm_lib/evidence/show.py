@@ -6,18 +6,21 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import NtmError
+from ..errors import LimitError, NtmError, UnsafePathError
+from ..limits import CSV_FILE_BYTES, EVIDENCE_JSON_BYTES
 from ..paths import build_dir, project_root, relative_to_root
 from ..record import Figure, read_figures
-from ..run.bag import INPUTS, MANIFEST, PAYLOAD
-from ..run.manifest import sha256_file
-from .verify import find_runs
+from ..run.bag import INPUTS, PAYLOAD
+from ..safeio import check_within, read_bytes_nofollow, sha256_file
+from .verify import find_runs, read_manifest
+
 
 class EvidenceLookupError(NtmError):
-    """No such run, or no such figure in it."""
+    """No such run, or no such figure in it, or a run whose files cannot be
+    read as evidence."""
 
 
 @dataclass
@@ -29,10 +32,36 @@ class Run:
     figures: dict[str, Figure]
 
 
+def _figures(notebook: Path) -> dict[str, Figure]:
+    """The figures of an executed notebook, read without following a link."""
+    where = relative_to_root(notebook)
+    try:
+        data = read_bytes_nofollow(notebook, limit=EVIDENCE_JSON_BYTES)
+    except (UnsafePathError, LimitError) as exc:
+        raise type(exc)(exc.message, file=where, expected=exc.expected, found=exc.found) from None
+    except OSError as exc:
+        raise EvidenceLookupError(f"cannot read the executed notebook: {exc.strerror}",
+                                  file=where) from None
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("cells", []), list):
+            raise ValueError("not a notebook")
+        return read_figures(parsed)
+    except NtmError as exc:
+        raise EvidenceLookupError(exc.message, file=where) from None
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise EvidenceLookupError(f"the executed notebook cannot be read ({exc})",
+                                  file=where) from None
+
+
 def open_run(path: str | Path) -> Run:
     """The run at ``path`` (a run folder or a ``build/<year>/<slug>`` link).
 
-    Raises :class:`EvidenceLookupError` when ``path`` holds no single run.
+    Raises :class:`EvidenceLookupError` when ``path`` holds no single run or
+    its notebook cannot be read; :class:`~.verify.VerifyError` for a
+    manifest that is not a JSON object; :class:`UnsafePathError` for a link
+    leading out of the build folder or a manifest or notebook that is a
+    symbolic link.
     """
     runs = find_runs(path)
     if len(runs) != 1:
@@ -40,9 +69,9 @@ def open_run(path: str | Path) -> Run:
             f"{len(runs)} runs here; name one run folder or a build/<year>/<slug> link",
             file=relative_to_root(path))
     run = runs[0]
-    manifest = json.loads((run / MANIFEST).read_text(encoding="utf-8"))
-    notebooks = sorted((run / PAYLOAD).glob("*.ipynb"))  # commune report or roll-up
-    figures = read_figures(notebooks[0]) if notebooks else {}
+    manifest = read_manifest(run)
+    notebooks = sorted([*(run / PAYLOAD).glob("*.ipynb"), *run.glob("*.ipynb")])
+    figures = _figures(notebooks[0]) if notebooks else {}
     return Run(run, manifest, figures)
 
 
@@ -50,13 +79,22 @@ def latest_run(commune_key: str, year: int, build: str | Path | None = None) -> 
     """The latest successful run of a commune-year (``build/<year>/<slug>``)."""
     from ..load import resolve_commune
 
+    from ..run.archive import latest_link, latest_run_dir
+
     commune = resolve_commune(str(commune_key))
-    link = Path(build or build_dir()) / str(year) / commune.slug
-    if not link.exists():
+    build = Path(build or build_dir())
+    link = latest_link(build, int(year), commune.slug)
+    if not link.exists() and not link.is_symlink():
         raise EvidenceLookupError(
             f"no successful run of {commune.name} ({commune.code}) for {year}; "
             f"build one with: ntm run --commune {commune.code} --year {year}",
             file=relative_to_root(link))
+    if latest_run_dir(build, int(year), commune.slug) is None:
+        raise UnsafePathError(
+            "the latest link does not name a run of this commune's archive (a link made by "
+            f"hand, to nothing or out of the build folder); not followed. Rebuild with: "
+            f"ntm run --commune {commune.code} --year {year}",
+            file=relative_to_root(link.parent) + "/" + link.name)
     return open_run(link)
 
 
@@ -68,11 +106,30 @@ def _value(figure: Figure) -> str:
     return f"{text} {figure.unit}" if figure.unit and not isinstance(value, (list, dict)) else text
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if c != 0x09}
+
+
+def printable(line: str) -> str:
+    """``line`` with control characters (terminal escapes, line breaks)
+    shown as ``\\xNN``: a manifest or an input file cannot move the cursor
+    or fake a line of the output."""
+    return line.translate(_CONTROL)
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _short(value: Any, width: int = 90) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)[:width]
+
+
 def describe(run: Run) -> list[str]:
-    """Lines for ``ntm show``: run, status, parameters, recorded figures."""
+    """Lines for ``ntm show``: run, status, parameters, recorded figures.
+    A field of the wrong type is shown as it is, never trusted."""
     m = run.manifest
-    commune = m.get("commune") or {}
-    git = (m.get("environment") or {}).get("git") or {}
+    commune = _dict(m.get("commune"))
+    git = _dict(_dict(m.get("environment")).get("git"))
     lines = [
         f"run        {m.get('run_id')}  ({relative_to_root(run.path)})",
         f"kind       {m.get('schema')}",
@@ -87,24 +144,71 @@ def describe(run: Run) -> list[str]:
         f"git        {git.get('commit')}" + (" (uncommitted changes)" if git.get("dirty") else ""),
         "parameters",
     ]
-    for key, value in m.get("parameters", {}).items():
-        if key == "narrative":
+    for key, value in _dict(m.get("parameters")).items():
+        if key == "narrative" and isinstance(value, dict):
             value = f"({sum(len(v) if isinstance(v, list) else 1 for v in value.values())} texts)"
-        lines.append(f"  {key:<22} {json.dumps(value, ensure_ascii=False)[:90]}")
-    if m.get("error"):
-        lines.append(f"error      {m['error'].get('message')}")
+        lines.append(f"  {str(key):<22} {_short(value)}")
+    error = m.get("error")
+    if error:
+        lines.append(f"error      {_dict(error).get('message') or _short(error)}")
     lines.append("figures")
     for name, figure in run.figures.items():
         if name == "inputs":
             continue
         lines.append(f"  {name:<26} {_value(figure)}")
-    return lines
+    return [printable(line) for line in lines]
+
+
+def _source_path(source: Any, run: Run) -> tuple[str, list[int]]:
+    """A figure source's project path and rows, refused when the path could
+    lead out of the project or the run (absolute, ``..``) or rows are not
+    whole numbers."""
+    where = relative_to_root(run.path)
+    path = source.get("path") if isinstance(source, dict) else None
+    rows = source.get("rows") if isinstance(source, dict) else None
+    if not isinstance(path, str) or not path:
+        raise EvidenceLookupError("a figure source names no file", file=where)
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        raise UnsafePathError("a figure source path leads out of the project",
+                              file=where, found=path)
+    rows = rows or []
+    if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool)
+                                             for r in rows):
+        raise EvidenceLookupError("a figure source's rows are not whole numbers",
+                                  file=where, found=str(rows)[:80])
+    return path, rows
+
+
+def _copy_lines(run: Run, path: str) -> list[str] | None:
+    """The lines of the run's own copy of ``path``, or None when it has
+    none; never through a symbolic link."""
+    inputs = run.path / PAYLOAD / INPUTS
+    copy = inputs / path
+    if not copy.exists() and not copy.is_symlink():
+        return None
+    shown = relative_to_root(run.path) + f"/{PAYLOAD}/{INPUTS}/{path}"
+    try:
+        check_within(copy.parent, run.path)
+        data = read_bytes_nofollow(copy, limit=CSV_FILE_BYTES)
+    except (UnsafePathError, LimitError) as exc:
+        raise type(exc)(exc.message, file=shown, expected=exc.expected, found=exc.found) from None
+    except OSError as exc:
+        raise EvidenceLookupError(f"cannot read the run's copy: {exc.strerror}",
+                                  file=shown) from None
+    return data.decode("utf-8", errors="replace").splitlines()
 
 
 def trace(run: Run, figure_name: str) -> list[str]:
     """Lines for ``ntm trace``: the figure, then each input file and row it
     came from, read from the run's own copy of that file, and whether the
-    project's file still has the same bytes."""
+    project's file still has the same bytes.
+
+    Raises :class:`EvidenceLookupError` for an unknown figure or a source
+    that is not a file and rows; :class:`UnsafePathError` for a source path
+    leading out of the project or a copy that is a symbolic link (never
+    read); :class:`LimitError` for a copy over the CSV size limit.
+    """
     if figure_name not in run.figures:
         raise EvidenceLookupError(
             f"no figure {figure_name!r} in this run; recorded: "
@@ -114,26 +218,26 @@ def trace(run: Run, figure_name: str) -> list[str]:
     lines = [f"{figure.name} = {_value(figure)}"
              + (f"  ({figure.description})" if figure.description else ""),
              f"run {run.manifest.get('run_id')} ({relative_to_root(run.path)})"]
-    recorded = {i["path"]: i["sha256"] for i in run.manifest.get("inputs", [])}
-    if not figure.sources:
+    recorded = {i.get("path"): i.get("sha256") for i in run.manifest.get("inputs") or []
+                if isinstance(i, dict)} if isinstance(run.manifest.get("inputs"), list) else {}
+    sources = figure.sources if isinstance(figure.sources, list) else []
+    if not sources:
         lines.append("  computed from parameters or reference data; no input rows")
-    for source in figure.sources:
-        path = source["path"]
-        copy = run.path / PAYLOAD / INPUTS / path
+    for source in sources:
+        path, rows = _source_path(source, run)
         current = project_root() / path
-        if current.exists() and path in recorded:
+        if current.is_file() and path in recorded:
             same = sha256_file(current) == recorded[path]
             state = "unchanged in the project since" if same else "CHANGED in the project since"
         else:
             state = "no longer in the project"
-        rows = source.get("rows")
         lines.append(f"from {path}" + (f", rows {', '.join(map(str, rows))}" if rows else "")
                      + f"  [{state}]")
-        if rows and copy.exists():
-            text = copy.read_text(encoding="utf-8").splitlines()
-            header = next(csv.reader(io.StringIO(text[0]))) if text else []
+        text = _copy_lines(run, path) if rows else None
+        if text:
+            header = next(csv.reader(io.StringIO(text[0])), [])
             lines.append(f"  row 1: {','.join(header)}")
             for row in rows:
                 if 0 < row <= len(text):
                     lines.append(f"  row {row}: {text[row - 1]}")
-    return lines
+    return [printable(line) for line in lines]

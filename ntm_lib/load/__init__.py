@@ -17,6 +17,7 @@ from .reference import (
     BandRule,
     CriteriaSet,
     HeaderStyle,
+    header_style_ids,
     list_criteria_sets,
     load_band_rule,
     load_criteria_set,
@@ -30,7 +31,7 @@ from .tables import Column, read_table
 __all__ = [
     "Column", "read_table", "inputs_read", "reset_inputs_read",
     "STATUSES", "CriteriaSet", "load_criteria_set", "load_criteria_sets", "list_criteria_sets",
-    "BandRule", "load_band_rule", "HeaderStyle", "load_header_style", "load_status_labels",
+    "BandRule", "load_band_rule", "HeaderStyle", "load_header_style", "header_style_ids", "load_status_labels",
     "Commune", "load_registry", "resolve_commune",
     "CommuneFacts", "load_commune_facts", "COMMUNE_TABLES",
 ]

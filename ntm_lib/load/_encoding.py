@@ -11,6 +11,9 @@ never passed through as text.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 _REMEDY = (
     "save it as UTF-8 (in Excel: 'CSV UTF-8'); a legacy Vietnamese encoding "
     "such as TCVN3 (ABC, .VnTime fonts) or VNI is a likely cause: convert it "
@@ -90,3 +93,41 @@ def legacy_message(char: str) -> str:
         "converted from TCVN3 (ABC) or VNI without a Vietnamese converter: "
         "convert the original with a Unicode converter (e.g. UniKey) and save as UTF-8"
     )
+
+
+# Characters refused in report text: C0 and C1 control characters and DEL
+# (a NUL or an escape sequence has no place in a printed report), and the
+# bidirectional embeddings, overrides and isolates U+202A-U+202E and
+# U+2066-U+2069, which reorder what a reader sees ("Trojan Source"). Line
+# breaks and tabs are allowed in multi-line text only (a carriage return
+# only before a line feed, as a CSV written on Windows holds it).
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_UNSAFE_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_UNSAFE_MULTI_LINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]|\r(?!\n)")
+
+
+def unsafe_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first control or bidirectional-control character of ``text``,
+    or None. With ``multiline`` a line feed, a tab and a carriage return
+    before a line feed are allowed.
+
+    >>> unsafe_character("Nậm Mòn") is None
+    True
+    >>> unsafe_character("a\\u202eb")
+    '\\u202e'
+    """
+    found = (_UNSAFE_MULTI_LINE if multiline else _UNSAFE_ONE_LINE).search(text)
+    return found.group()[0] if found else None
+
+
+def unsafe_message(char: str, *, multiline: bool = False) -> str:
+    """Why text holding ``char`` (from :func:`unsafe_character`) is refused."""
+    code = ord(char)
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        kind = f"the bidirectional control U+{code:04X} ({unicodedata.name(char)})"
+        why = "it reorders the text a reader sees"
+    else:
+        kind = f"the control character U+{code:04X}"
+        why = ("it cannot be printed" if multiline or char not in "\n\t\r"
+               else "a line break or tab is not allowed in a one-line text")
+    return f"text holds {kind}: {why}; remove it"

@@ -9,6 +9,7 @@ the Python value or raises :class:`BadCell`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -16,18 +17,22 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pandas as pd
 
-from ._encoding import legacy_character, legacy_message
+from .. import limits
+from ..errors import LimitError
+from ._encoding import legacy_character, legacy_message, unsafe_character, unsafe_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tables import Column
 
 
 class BadCell(ValueError):
-    """A cell that does not hold a value of its column's kind."""
+    """A cell that does not hold a value of its column's kind; ``expected``,
+    when given, replaces the column's own description (a limit, say)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, expected: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.expected = expected
 
 
 _INT = re.compile(r"[0-9]+")
@@ -40,20 +45,50 @@ def _parse_str(text: str, column: Column) -> str:
     char = legacy_character(text)
     if char is not None:
         raise BadCell(legacy_message(char))
+    char = unsafe_character(text, multiline=True)
+    if char is not None:
+        raise BadCell(unsafe_message(char, multiline=True),
+                      "text without control or bidirectional-control characters")
+    try:
+        limits.check_text(text, where="text")
+    except LimitError as exc:
+        limit = "WORD_CHARS" if "word" in exc.message else "TEXT_CHARS"
+        raise BadCell(f"{exc.message.removeprefix('text: ')}: {exc.found}",
+                      f"{exc.expected} (limit limits.{limit})") from None
     return text
+
+
+def _too_large(digits: str) -> BadCell | None:
+    """A :class:`BadCell` when the whole part ``digits`` has more digits
+    than :data:`ntm_lib.limits.INTEGER_DIGITS` (leading zeros not counted)."""
+    count = len(digits.lstrip("0"))
+    if count <= limits.INTEGER_DIGITS:
+        return None
+    return BadCell(f"number too large ({count:,} digits)",
+                   f"at most {limits.INTEGER_DIGITS} digits before the decimal point "
+                   "(limit limits.INTEGER_DIGITS)")
 
 
 def _parse_int(text: str, column: Column) -> int:
     if not _INT.fullmatch(text):
         raise BadCell("not a whole number")
-    return int(text)
+    bad = _too_large(text)
+    if bad:
+        raise bad
+    return int(text.lstrip("0") or "0")
 
 
 def _parse_number(text: str, column: Column) -> float:
     if not _NUMBER.fullmatch(text):
         hint = " (use '.' as the decimal point, no thousands separator)" if "," in text else ""
         raise BadCell(f"not a number{hint}")
-    return float(text)
+    bad = _too_large(text.lstrip("+-").partition(".")[0])
+    if bad:
+        raise bad
+    value = float(text)
+    if not math.isfinite(value):  # pragma: no cover - the digit limit keeps it finite
+        raise BadCell("not a finite number")
+    return value
 
 
 def _parse_bool(text: str, column: Column) -> bool:

@@ -19,7 +19,7 @@ from ..paths import relative_to_root
 from .criteria import CriteriaSet, load_criteria_sets
 from .reference import STATUSES
 from .registry import Commune, resolve_commune
-from .tables import Column, data_path, read_table, records
+from .tables import Column, cap_problems, data_path, read_table, records
 
 _SOURCE = Column("source", "str", required=False)
 _COUNTS = [
@@ -170,7 +170,7 @@ def load_commune_facts(
     tables: dict[str, pd.DataFrame | None] = {}
     for name, (columns, holds) in TABLES.items():
         path = folder / name
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():  # a folder or device: read_table says
             problems.add(DataError(
                 f"missing table: it holds {holds}", file=relative_to_root(path),
                 expected="a CSV file with the header " + ",".join(c.name for c in columns),
@@ -182,6 +182,7 @@ def load_commune_facts(
     _check_tables(tables, problems)
     order = {relative_to_root(folder / name): i for i, name in enumerate(TABLES)}
     problems.items.sort(key=lambda e: (order.get(e.file or "", -1), e.row or 0))
+    cap_problems(problems)
     problems.raise_if_any()
 
     frames = {name: t for name, t in tables.items() if t is not None}

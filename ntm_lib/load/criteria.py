@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DataError, Problems
 from ..paths import relative_to_root
 from ..textnorm import match_key
-from .tables import Column, data_path, read_table, records
+from .tables import Column, cap_problems, data_path, read_table, records
 
 SETS_COLUMNS = [
     Column("set_id", "str"),
@@ -249,6 +249,7 @@ def _read_criteria(data_dir: str | Path | None) -> tuple[pd.DataFrame, dict[str,
             result[set_id] = CriteriaSet(
                 **{k: meta[k] for k in _SET_FIELDS}, criteria=_criteria_frame(rows)
             )
+    cap_problems(problems)
     problems.raise_if_any()
     return sets, result
 
@@ -285,6 +286,14 @@ def _check_numbers(set_id: str, rows: Rows, file: str, problems: Problems) -> bo
                 file=file, row=row, column="number", expected="a number >= 1", found=number,
             ))
     top = max(seen, default=0)
+    if top > len(rows):  # a gap: list the missing numbers when they are few
+        if top - len(seen) > 50:
+            problems.add(DataError(
+                f"set {set_id} has {len(rows)} criteria, numbered up to {top}: "
+                f"numbers must run from 1 to {len(rows)} without gaps",
+                file=file, column="number", expected=f"numbers 1 to {len(rows)}", found=top,
+            ))
+            return True
     missing = [str(n) for n in range(1, top + 1) if n not in seen]
     if missing:
         bad = True

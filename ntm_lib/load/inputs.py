@@ -7,9 +7,10 @@ from. The log lives for the process: reset it at the start of each run.
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import Any
+
+from ..safeio import sha256_bytes
 
 _INPUTS: dict[str, dict[str, Any]] = {}
 _LOCK = threading.Lock()
@@ -39,6 +40,6 @@ def reset_inputs_read() -> None:
 
 def record_input(path: str, data: bytes, rows: int) -> None:
     """Log that ``path`` (already relative to the root) was read as ``data``."""
-    entry = {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "rows": rows}
+    entry = {"path": path, "sha256": sha256_bytes(data), "rows": rows}
     with _LOCK:
         _INPUTS[path] = entry

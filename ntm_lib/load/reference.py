@@ -29,7 +29,7 @@ from .tables import Column, data_path, read_table, records
 __all__ = [
     "STATUSES", "CriteriaSet", "load_criteria_set", "load_criteria_sets",
     "list_criteria_sets", "BandRule", "load_band_rule", "HeaderStyle",
-    "load_header_style", "load_status_labels",
+    "load_header_style", "header_style_ids", "load_status_labels",
 ]
 
 #: Machine codes of a criterion's status at a date; labels are in statuses.csv.
@@ -284,6 +284,19 @@ def load_header_style(style_id: str, data_dir: str | Path | None = None) -> Head
         raise DataError(f"unknown header style {style_id!r}", file=file,
                         expected="one of " + ", ".join(styles), found=style_id)
     return styles[style_id]
+
+
+def header_style_ids(data_dir: str | Path | None = None) -> list[str]:
+    """The ``style_id`` of every row of ``data/reference/header_styles.csv``,
+    in file order (for checking a params file's ``header_style``).
+
+    Raises
+    ------
+    DataError, DataErrors
+        The table cannot be read or holds a bad cell.
+    """
+    table = read_table(data_path(data_dir, "reference", "header_styles.csv"), HEADER_COLUMNS)
+    return list(dict.fromkeys(s for s in table["style_id"] if s is not None))
 
 
 def _template_problem(template: str) -> str | None:

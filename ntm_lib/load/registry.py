@@ -19,7 +19,7 @@ from slugify import slugify
 from ..errors import DataError, Problems, UnknownCommuneError
 from ..paths import relative_to_root
 from ..textnorm import nfc
-from .tables import Column, data_path, read_table, records
+from .tables import Column, cap_problems, data_path, read_table, records
 
 REGISTRY_COLUMNS = [
     Column("commune_code", "code", width=5),
@@ -137,6 +137,7 @@ def load_registry(data_dir: str | Path | None = None) -> list[Commune]:
             valid_from=rec["valid_from"], valid_to=rec["valid_to"],
             successor_code=successor, slug=slug,
         ))
+    cap_problems(problems)
     problems.raise_if_any()
     return communes
 

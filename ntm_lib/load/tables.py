@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
-from ..errors import DataError, Problems
+from .. import limits
+from ..errors import DataError, LimitError, Problems
 from ..paths import data_dir as default_data_dir
 from ..paths import relative_to_root
 from ..textnorm import nfc
@@ -33,7 +35,7 @@ from ._kinds import KINDS, BadCell
 from .inputs import inputs_read, record_input, reset_inputs_read
 
 __all__ = ["Column", "read_table", "records", "python_value", "data_path",
-           "inputs_read", "reset_inputs_read"]
+           "inputs_read", "reset_inputs_read", "cap_problems"]
 
 EXTRA_COLUMNS = ("error", "ignore", "keep")
 
@@ -183,15 +185,28 @@ def _read(
     rel = relative_to_root(path)
     header_line = ",".join(c.name for c in columns)
 
-    def problem(message: str, **where: Any) -> None:
-        problems.add(DataError(message, file=rel, **where))
+    listed = 0
 
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "file not found"
-        problem(what, expected=f"a CSV file with the header {header_line}")
+    def problem(message: str, **where: Any) -> None:
+        nonlocal listed
+        listed += 1
+        if listed <= limits.PROBLEMS_PER_FILE:
+            problems.add(DataError(message, file=rel, **where))
+        elif listed == limits.PROBLEMS_PER_FILE + 1:
+            problems.add(DataError(
+                f"more problems from here on; only the first {limits.PROBLEMS_PER_FILE} are "
+                "listed (limit limits.PROBLEMS_PER_FILE): fix them and check again", file=rel,
+                row=where.get("row")))
+
+    if not path.exists() and not path.is_symlink():
+        problem("file not found", expected=f"a CSV file with the header {header_line}")
         return None, None
     try:
-        data = path.read_bytes()
+        data = _read_bounded(path, rel)
+    except LimitError as exc:  # named by its own path, not where a link leads (/dev/zero)
+        problems.add(DataError(exc.message, file=_unresolved(path), expected=exc.expected,
+                               found=exc.found))
+        return None, None
     except OSError as exc:
         problem(f"cannot read the file: {exc.strerror or exc}")
         return None, None
@@ -207,11 +222,68 @@ def _read(
     before = len(problems.items)
     frame = _parse(rel, data, columns, extra_columns, problem, header_line)
     found = [copy.copy(e) for e in problems.items[before:]]
-    with _PARSED_LOCK:
-        _PARSED[key] = (_copy(frame) if frame is not None else None, found)
-        while len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
+    if len(data) <= _PARSED_MAX_BYTES:
+        with _PARSED_LOCK:
+            _PARSED[key] = (_copy(frame) if frame is not None else None, found)
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
     return frame, data
+
+
+def cap_problems(problems: Problems) -> None:
+    """Keep at most :data:`~ntm_lib.limits.PROBLEMS_PER_FILE` problems of each
+    file (checks across rows, such as repeats, can find one per row), and
+    one line saying more were found; order kept."""
+    kept: list[DataError] = []
+    count: dict[str | None, int] = {}
+    for error in problems.items:
+        n = count[error.file] = count.get(error.file, 0) + 1
+        if n <= limits.PROBLEMS_PER_FILE:
+            kept.append(error)
+        elif n == limits.PROBLEMS_PER_FILE + 1:
+            kept.append(DataError(
+                f"more problems from here on; only the first {limits.PROBLEMS_PER_FILE} are "
+                "listed (limit limits.PROBLEMS_PER_FILE): fix them and check again",
+                file=error.file, row=error.row))
+    problems.items[:] = kept
+
+
+def _unresolved(path: Path) -> str:
+    """``path`` relative to the project root, symbolic links not followed."""
+    from ..paths import project_root
+
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(project_root()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def sized(path: Path, limit: int, what: str, shown: str, name: str) -> int:
+    """:func:`ntm_lib.limits.check_size`, the limit's name (``name`` in
+    :mod:`ntm_lib.limits`) added to the message of a file too large."""
+    try:
+        return limits.check_size(path, limit, what=what, shown=shown)
+    except LimitError as exc:
+        if exc.expected is not None:
+            exc.expected = f"{exc.expected} (limit limits.{name})"
+        raise
+
+
+def _read_bounded(path: Path, rel: str) -> bytes:
+    """The bytes of a regular file of at most :data:`~ntm_lib.limits.CSV_FILE_BYTES`.
+
+    Raises :class:`LimitError` for a folder, a device or FIFO (``/dev/zero``
+    is never read), or a larger file (also one that grew while read)."""
+    size = sized(path, limits.CSV_FILE_BYTES, "CSV table", rel, "CSV_FILE_BYTES")
+    with open(path, "rb") as handle:
+        data = handle.read(limits.CSV_FILE_BYTES + 1)
+    if len(data) > limits.CSV_FILE_BYTES:
+        raise LimitError("CSV table is too large", file=rel,
+                         expected=f"at most {limits.CSV_FILE_BYTES // limits.MiB} MiB "
+                                  "(limit limits.CSV_FILE_BYTES)",
+                         found=f"more than {size:,} bytes")
+    return data
 
 
 #: Tables parsed in this process, by (file, bytes, columns, extra_columns):
@@ -220,6 +292,7 @@ def _read(
 #: on the bytes themselves, so a changed file is parsed again.
 _PARSED: "OrderedDict[tuple, tuple[pd.DataFrame | None, list[DataError]]]" = OrderedDict()
 _PARSED_MAX = 64
+_PARSED_MAX_BYTES = 1 << 20  # larger files are parsed each time, not kept
 _PARSED_LOCK = threading.Lock()
 
 
@@ -287,12 +360,50 @@ def _parse(rel: str, data: bytes, columns: list[Column], extra_columns: str, pro
     return frame
 
 
+class _RecordTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """The lines of ``text`` for :mod:`csv`, stopping with
+    :class:`_RecordTooLong` when one record (lines read since the last
+    :meth:`record_done`) passes :data:`~ntm_lib.limits.CSV_ROW_CHARS`."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self._pending = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._pending += len(line)
+        if self._pending > limits.CSV_ROW_CHARS:
+            raise _RecordTooLong()
+        return line
+
+    def record_done(self) -> None:
+        self._pending = 0
+
+
 def _parse_csv(text: str, problem: Any) -> list[list[str]] | None:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines = _Lines(text)
+    reader = csv.reader(lines, strict=True)
     records: list[list[str]] = []
     try:
         for record in reader:
+            lines.record_done()
             records.append(record)
+            if len(records) > limits.CSV_ROWS:
+                problem("too many rows", row=len(records),
+                        expected=f"at most {limits.CSV_ROWS:,} rows (limit limits.CSV_ROWS)")
+                return None
+    except _RecordTooLong:
+        problem("row too long", row=reader.line_num + 1,
+                expected=f"at most {limits.CSV_ROW_CHARS:,} characters a row "
+                         "(limit limits.CSV_ROW_CHARS)")
+        return None
     except csv.Error as exc:
         problem(
             f"not readable as CSV ({exc}): check the double quotes around texts",
@@ -351,6 +462,10 @@ def _check_header(
 
 
 def _cell(raw: str, column: Column, row: int, problem: Any) -> Any:
+    if len(raw) > limits.TEXT_CHARS:  # before any work on it
+        problem("cell too long", row=row, column=column.name, found=f"{len(raw):,} characters",
+                expected=f"at most {limits.TEXT_CHARS:,} characters (limit limits.TEXT_CHARS)")
+        return None
     text = nfc(raw).strip()
     if text == "":
         if column.required:
@@ -359,5 +474,14 @@ def _cell(raw: str, column: Column, row: int, problem: Any) -> Any:
     try:
         return KINDS[column.kind].parse(text, column)
     except BadCell as bad:
-        problem(bad.message, row=row, column=column.name, expected=column.expected, found=text)
+        problem(bad.message, row=row, column=column.name,
+                expected=bad.expected or column.expected, found=shown_text(text))
         return None
+
+
+def shown_text(text: str, width: int = 60) -> str:
+    """``text`` as a message may quote it: cut to about ``width`` characters
+    (a hostile cell of a megabyte is not repeated in every message)."""
+    if len(text) <= width:
+        return text
+    return f"{text[:width]}… ({len(text):,} characters)"

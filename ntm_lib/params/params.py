@@ -8,7 +8,6 @@ integer: both are refused with a message saying to quote the code.
 """
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import difflib
 import json
@@ -22,11 +21,18 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
-from ..errors import NotebookError, ParameterError, ParameterErrors
+from .. import limits
+from ..errors import DataError, LimitError, ParameterError, ParameterErrors
+from ..load._encoding import unsafe_character, unsafe_message
 from ..paths import relative_to_root
 from ..textnorm import nfc
+from .notebook import PARAMETERS_TAG, notebook_defaults, parameters_cell, read_notebook
+from .yamlread import ParameterLimitError, dotted, read_yaml
 
-PARAMETERS_TAG = "parameters"
+__all__ = ["PARAMETERS_TAG", "notebook_defaults", "parameters_cell", "read_notebook",
+           "load_params", "validate_params", "schema", "parameter_names", "secret_names",
+           "secret_env_name", "text_field_problem", "TEXT_FIELDS", "ParameterLimitError"]
+
 
 
 @lru_cache(maxsize=1)
@@ -39,10 +45,6 @@ def schema() -> dict:
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
-
-
-#: PyYAML's safe loader, in C (libyaml) when PyYAML was built with it.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parameter_names() -> list[str]:
@@ -89,7 +91,7 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def load_params(path: str | Path) -> dict[str, Any]:
+def load_params(path: str | Path, *, data_dir: str | Path | None = None) -> dict[str, Any]:
     """Read and validate one params file.
 
     Parameters
@@ -97,6 +99,9 @@ def load_params(path: str | Path) -> dict[str, Any]:
     path:
         A YAML file, UTF-8, holding one mapping of parameter name -> value
         (see ``schema.v1.json`` and ``params/2023/nam-mon.yaml``).
+    data_dir:
+        The ``data/`` folder whose reference tables name the criteria sets
+        and header styles; the project's when None.
 
     Returns
     -------
@@ -106,44 +111,69 @@ def load_params(path: str | Path) -> dict[str, Any]:
     Raises
     ------
     ParameterError
-        The file is missing, not UTF-8, not YAML, not a mapping, or fails the
-        schema; the error names the file, line and parameter.
+        The file is missing, not UTF-8, not YAML, not a mapping, repeats a
+        key, holds a control or bidirectional-control character, fails the
+        schema, or names a criteria set or header style the reference tables
+        do not have; the error names the file, line and parameter.
+    LimitError
+        The file is not a regular file or is over a limit of
+        :mod:`ntm_lib.limits` (size, aliases, nodes, nesting, text, word or
+        number length), with its line when known.
     """
     path = Path(path)
     shown = relative_to_root(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParameterError("params file not found", file=shown) from None
-    except UnicodeDecodeError as exc:
-        raise ParameterError(
-            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=shown
-        ) from None
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ParameterError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=shown,
-            row=mark.line + 1 if mark else None,
-        ) from None
+    data, node = read_yaml(path, shown)
     if not isinstance(data, dict):
         raise ParameterError("expected a mapping of parameter: value", file=shown)
+    marks = _marks(node) if node else {}
     for name in secret_names():
         if name in data:
-            mark = _marks(node).get((name,)) if node else None
+            mark = marks.get((name,))
             raise ParameterError(
                 f"{name} is secret and must not be written in a params file (it would be "
                 f"archived with the run); set the environment variable {secret_env_name(name)}",
                 parameter=name, file=shown, row=mark.line + 1 if mark else None,
             )
-    validate_params(_normalise(data), file=shown, marks=_marks(node) if node else {})
-    return _normalise(data)
+    params = _normalise(data)
+    validate_params(params, file=shown, marks=marks)
+    _raise(_reference_problems(params, data_dir), shown, marks)
+    return params
 
 
-#: Facts a narrative or recipient text may name in braces, e.g. "xã {commune_name}".
-TEXT_FIELDS = ("commune_name", "district_name", "province_name", "year", "next_year")
+def _reference_problems(params: Mapping[str, Any], data_dir) -> list[tuple]:
+    """The criteria sets and header style the parameters name must be in the
+    reference tables (checked here, so the message names the params line,
+    not the table). A reference table that cannot be read is left to the
+    data checks, which name its own file."""
+    from ..load import header_style_ids, load_criteria_sets
+
+    problems = []
+    try:
+        sets = list(load_criteria_sets(data_dir))
+    except DataError:
+        sets = None
+    for name in ("criteria_set", "advanced_criteria_set"):
+        value = params.get(name)
+        if sets is not None and isinstance(value, str) and value not in sets:
+            close = difflib.get_close_matches(value, sets, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(((name,), f"unknown criteria set {value[:80]!r}; {hint}known: "
+                             f"{', '.join(sets)} (data/reference/criteria_sets.csv)"))
+    try:
+        styles = header_style_ids(data_dir)
+    except DataError:
+        styles = None
+    style = params.get("header_style")
+    if styles is not None and isinstance(style, str) and style not in styles:
+        problems.append((("header_style",), f"unknown header style {style[:80]!r}; known: "
+                         f"{', '.join(styles)} (data/reference/header_styles.csv)"))
+    return problems
+
+
+#: The single-brace fields of the first params files and the names that
+#: replace them (``{commune_name}`` is now ``{{ commune.name }}``).
+TEXT_FIELDS = {"commune_name": "commune.name", "district_name": "commune.district",
+               "province_name": "commune.province", "year": "year", "next_year": "next_year"}
 
 
 def _texts(params: Mapping[str, Any]):
@@ -168,18 +198,27 @@ def _texts(params: Mapping[str, Any]):
 
 
 def text_field_problem(text: str) -> str | None:
-    """Why ``text`` cannot be filled with :data:`TEXT_FIELDS`, or ``None``."""
-    try:
-        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)
-                  if name is not None]
-    except ValueError as exc:
-        return f"braces do not match ({exc}); write {{{{ and }}}} for a literal brace"
-    for name, spec, conv in fields:
-        if name not in TEXT_FIELDS or spec or conv:
-            close = difflib.get_close_matches(name, TEXT_FIELDS, n=1)
-            hint = f" (did you mean {{{close[0]}}}?)" if close else ""
-            return (f"unknown field {{{name}}}{hint}; known fields: "
-                    + ", ".join("{" + f + "}" for f in TEXT_FIELDS))
+    """Why the free text ``text`` cannot be filled with the report's names
+    (``{{ commune.name }}``, ``{{ criteria.not_met_count }}``: the template
+    language of the notebook's prose, :mod:`ntm_lib.notebook.prose`), or
+    ``None``. Checked before a run: a syntax error, an unknown name, or a
+    field of the old single-brace form (``{commune_name}``)."""
+    from ..notebook.names import FREE_TEXT_NAMES  # the names are the notebook's
+    from ..notebook.prose import unknown_names
+
+    old = re.search(r"(?<!\{)\{([A-Za-z_]+)\}(?!\})", text)
+    if old:
+        new = TEXT_FIELDS.get(old.group(1))
+        hint = f"write {{{{ {new} }}}}" if new else "names are written {{ name }}"
+        return f"unknown field {{{old.group(1)}}}: {hint}"
+    unknown, syntax = unknown_names(text, FREE_TEXT_NAMES)
+    if syntax:
+        return f"the text's braces do not parse ({syntax}); write {{{{ '{{' }}}} for a literal brace"
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], FREE_TEXT_NAMES, n=1)
+        hint = f" (did you mean {{{{ {close[0]} }}}}?)" if close else ""
+        return (f"unknown name {{{{ {unknown[0]} }}}}{hint}; names: "
+                + ", ".join(FREE_TEXT_NAMES))
     return None
 
 
@@ -207,16 +246,23 @@ def validate_params(
     marks: Mapping[tuple, yaml.Mark] | None = None,
 ) -> None:
     """Check parameters against the schema and the rules it cannot express
-    (a real ``report_date``; only known ``{fields}`` in texts).
+    (a real ``report_date``; only known ``{fields}`` in texts; no control or
+    bidirectional-control character, no text or word over the limits).
 
     Every problem is reported, in the order of the file, each with its
     ``parameter`` (dotted path, e.g. ``narrative.plans.0``) and ``row`` (YAML
     line). Raises :class:`ParameterError` for one problem,
-    :class:`ParameterErrors` for several.
+    :class:`ParameterErrors` for several; a text over a limit is a
+    :class:`~ntm_lib.params.yamlread.ParameterLimitError` (also a
+    :class:`~ntm_lib.errors.LimitError`), and text problems are reported
+    before the schema is checked.
     """
     marks = marks or {}
+    texts = _text_problems(params)
+    if texts:  # before the schema, whose messages would repeat a huge text
+        _raise(texts, file, marks)
     validator = _validator()
-    found: list[tuple[tuple, str]] = []
+    found: list[tuple] = []
     for err in validator.iter_errors(dict(params)):
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties":
@@ -232,6 +278,12 @@ def validate_params(
         else:
             found.append((path, _explain(err, params)))
     found += _semantic_problems(params)
+    _raise(found, file, marks)
+
+
+def _raise(found: list[tuple], file: str | None, marks: Mapping[tuple, yaml.Mark]) -> None:
+    """Raise the problems ``found`` (``(path, message)``, or ``(path,
+    message, expected, found)`` for a limit) in the order of the file."""
     if not found:
         return
 
@@ -241,13 +293,52 @@ def validate_params(
                 return marks[path[:cut]].line + 1
         return None
 
-    errors = [ParameterError(message, parameter=".".join(map(str, path)) or None,
-                             file=file, row=line_of(path))
-              for path, message in found]
+    errors: list[ParameterError] = []
+    for path, message, *limit in found:
+        where = dict(parameter=dotted(path), file=file, row=line_of(path))
+        if limit:
+            errors.append(ParameterLimitError(message, expected=limit[0], found=limit[1], **where))
+        else:
+            errors.append(ParameterError(message, **where))
     errors.sort(key=lambda e: (e.row or 10**9, e.parameter or ""))
     if len(errors) == 1:
         raise errors[0]
     raise ParameterErrors(errors)
+
+
+def _strings(value: Any, path: tuple = ()):
+    """``(path, text, is_key)`` of every string of ``value``, keys included."""
+    if isinstance(value, str):
+        yield path, value, False
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield path + (key,), key, True
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _strings(item, path + (i,))
+
+
+def _text_problems(params: Mapping[str, Any]) -> list[tuple]:
+    """Control and bidirectional-control characters (line breaks and tabs
+    are allowed in the narrative only), then texts and words over
+    :data:`~ntm_lib.limits.TEXT_CHARS` and :data:`~ntm_lib.limits.WORD_CHARS`,
+    in every string of the parameters."""
+    problems: list[tuple] = []
+    for path, text, is_key in _strings(params):
+        multiline = path[:1] == ("narrative",) and not is_key
+        char = unsafe_character(text, multiline=multiline)
+        if char is not None:
+            problems.append((path, unsafe_message(char, multiline=multiline)))
+            continue
+        try:
+            limits.check_text(text, where="text")
+        except LimitError as exc:
+            name = "WORD_CHARS" if "word" in exc.message else "TEXT_CHARS"
+            problems.append((path, exc.message.removeprefix("text: "),
+                             f"{exc.expected} (limit limits.{name})", exc.found))
+    return problems
 
 
 def _explain(err: jsonschema.ValidationError, params: Mapping[str, Any]) -> str:
@@ -264,56 +355,3 @@ def _explain(err: jsonschema.ValidationError, params: Mapping[str, Any]) -> str:
     description = err.schema.get("description")
     hint = f" ({description})" if description else ""
     return f"{err.message}{hint}"
-
-
-def parameters_cell(notebook: Mapping) -> int:
-    """Index of the cell tagged ``parameters``.
-
-    Raises :class:`NotebookError` when there is none (papermill would only
-    warn and inject at the top, silently ignoring the defaults) or several.
-    """
-    found = [
-        i for i, cell in enumerate(notebook.get("cells", []))
-        if PARAMETERS_TAG in (cell.get("metadata", {}).get("tags") or [])
-    ]
-    if not found:
-        raise NotebookError(
-            "the notebook has no cell tagged 'parameters'; tag the cell that sets the "
-            "default parameters (in JupyterLab: select it, open the Property Inspector, "
-            "the gear icon at the right, and add the tag under Common Tools > Cell Tags)",
-        )
-    if len(found) > 1:
-        raise NotebookError(f"the notebook has {len(found)} cells tagged 'parameters' ({found}); keep one")
-    return found[0]
-
-
-def notebook_defaults(notebook_path: str | Path) -> dict[str, Any]:
-    """The default parameters written in a notebook's ``parameters`` cell.
-
-    Each statement of the cell must be ``name = <Python literal>``. Raises
-    :class:`NotebookError` for a missing cell or a non-literal default.
-    """
-    shown = relative_to_root(notebook_path)
-    nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
-    try:
-        index = parameters_cell(nb)
-    except NotebookError as exc:
-        raise NotebookError(exc.message, file=shown) from None
-    source = nb["cells"][index]["source"]
-    source = "".join(source) if isinstance(source, list) else source
-    defaults: dict[str, Any] = {}
-    for stmt in ast.parse(source).body:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)):
-            raise NotebookError(
-                f"parameters cell line {stmt.lineno}: only 'name = value' statements are allowed",
-                file=shown, cell=str(index),
-            )
-        try:
-            defaults[stmt.targets[0].id] = ast.literal_eval(stmt.value)
-        except ValueError:
-            raise NotebookError(
-                f"parameters cell line {stmt.lineno}: the default of {stmt.targets[0].id} "
-                f"must be a literal value", file=shown, cell=str(index),
-            ) from None
-    return defaults

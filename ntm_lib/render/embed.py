@@ -19,17 +19,17 @@ edit in the browser still renders.
 from __future__ import annotations
 
 import base64
-import hashlib
 import html as html_lib
 import io
 import os
 import re
-import tempfile
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import DiskFullError, UnsafePathError
 from ..fonts import SerifFont, report_serif
+from ..safeio import atomic_write, sha256_bytes
 
 #: The family name the report CSS lists first (see report.css).
 EMBEDDED_FAMILY = "NTM Report Serif"
@@ -82,9 +82,9 @@ def _subset_woff(path: str, characters: str) -> bytes:
     and cached."""
     import fontTools
 
-    key = hashlib.sha256(b"\0".join([
+    key = sha256_bytes(b"\0".join([
         Path(path).read_bytes(), characters.encode("utf-8"),
-        fontTools.version.encode("ascii"), _SUBSET_RECIPE])).hexdigest()
+        fontTools.version.encode("ascii"), _SUBSET_RECIPE]))
     cached = cache_dir() / "fonts" / f"{key}.woff"
     try:
         return cached.read_bytes()
@@ -93,11 +93,8 @@ def _subset_woff(path: str, characters: str) -> bytes:
     data = _make_subset(path, characters)
     try:  # a cache: when it cannot be written, the subset is simply made again next time
         cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".subset-", dir=cached.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, cached)
-    except OSError:
+        atomic_write(cached, data, redact=False)
+    except (OSError, DiskFullError, UnsafePathError):
         pass
     return data
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 import threading
 import unicodedata
 from functools import lru_cache
@@ -25,6 +24,9 @@ from nbformat import NotebookNode
 from ntm_lib.errors import RenderError
 from ntm_lib.record import MEDIA_TYPE as FIGURE_MEDIA_TYPE
 
+from ntm_lib.safeio import atomic_write
+
+from .bounded import run_limited
 from .embed import embed_fonts
 
 __all__ = ["render_html", "TEMPLATES_DIR", "TEMPLATE_NAME", "REMOVE_CELL_TAGS"]
@@ -212,31 +214,6 @@ def _strip_scripts(html: str) -> str:
     return str(soup)
 
 
-def _file_mode() -> int:
-    """Permissions of a new file under the process umask (mkstemp would give 0600)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_MODE = _file_mode()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and
-    :func:`os.replace`, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def render_html(
     notebook: NotebookNode | str | os.PathLike[str],
     out_path: str | os.PathLike[str],
@@ -270,7 +247,10 @@ def render_html(
     Raises
     ------
     RenderError
-        The notebook cannot be read or converted, or an output refers to an
+        Rendering took longer than :data:`ntm_lib.limits.RENDER_SECONDS` (it
+        runs in a child process, killed then, and nothing is written: see
+        :mod:`ntm_lib.render.bounded`); the notebook cannot be read or
+        converted, or an output refers to an
         external or relative file (an image by URL, a stylesheet link, a link
         to a local file, a ``javascript:`` link) that would make the document
         depend on something outside itself. Web links (``<a href="https:...">``)
@@ -288,9 +268,23 @@ def render_html(
         else:
             resources["metadata"]["path"] = str(Path(notebook).resolve().parent)
             nb = nbformat.read(os.fspath(notebook), as_version=4)
-        with _EXPORT_LOCK:
-            html, _ = _exporter().from_notebook_node(_without_recorded_figures(nb),
-                                                     resources=resources)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
+    with _EXPORT_LOCK:  # the exporter (its compiled template) is made here, once
+        _exporter()
+        html = run_limited(_html_text, nb, resources, out, what=f"the HTML {out.name}",
+                           file=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, html)
+    return out
+
+
+def _html_text(nb: NotebookNode, resources: dict[str, Any], out: Path) -> str:
+    """The HTML of ``nb`` with every check of :func:`render_html`; run in
+    the child process of :func:`~ntm_lib.render.bounded.run_limited`."""
+    try:
+        html, _ = _exporter().from_notebook_node(_without_recorded_figures(nb),
+                                                 resources=resources)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
     # Text arriving decomposed (NFD) from some keyboards is stored composed.
@@ -303,5 +297,4 @@ def render_html(
             + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
             file=out,
         )
-    write_atomic(out, html.encode("utf-8"))
-    return out
+    return html

@@ -36,7 +36,8 @@ from typing import Iterator
 from ntm_lib.errors import GlyphMissingError, RenderError
 from ntm_lib.fonts import SerifFont, missing_glyphs, report_serif
 from ntm_lib.render.checks import document_fonts, document_text, foreign_fonts
-from ntm_lib.render.html import write_atomic
+from ntm_lib.render.bounded import run_limited
+from ntm_lib.safeio import atomic_write
 from ntm_lib.render.svg_images import svg_as_images
 
 __all__ = ["render_pdf", "CSS_FAMILY"]
@@ -243,8 +244,10 @@ def render_pdf(
         remote or local file other than the font files); WeasyPrint logged an
         error, or a warning about a font, image, stylesheet or URL; a font
         other than the serif was embedded (some text was drawn by a fallback
-        font, e.g. an SVG chart naming "DejaVu Sans"); or ``SOURCE_DATE_EPOCH``
-        is not a whole number.
+        font, e.g. an SVG chart naming "DejaVu Sans"); ``SOURCE_DATE_EPOCH``
+        is not a whole number; or rendering took longer than
+        :data:`ntm_lib.limits.RENDER_SECONDS` (it runs in a child process,
+        killed then: :mod:`ntm_lib.render.bounded`; nothing is written).
 
     Notes
     -----
@@ -252,18 +255,31 @@ def render_pdf(
     ``presentational_hints`` (``<img width>``, ``<table border>`` as in a
     browser). Fonts are subset (WeasyPrint's default); no PDF identifier.
     """
-    import weasyprint
-    import weasyprint.urls
-
-    # WeasyPrint < 68 has no fatal fetch error: a refused URL is logged instead.
-    fatal_fetch = getattr(weasyprint.urls, "FatalURLFetchingError", None) or _NeverRaised
-
     html_file, out = Path(html_path), Path(pdf_path)
     font = font or report_serif()
     try:
         html = html_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RenderError(f"cannot read the HTML: {exc}", file=html_file) from exc
+    source_date = _source_date()
+    with _RENDER_LOCK:  # one render at a time; the font set-up is made here, once
+        _font_setup(_font_key(font))
+        data = run_limited(_pdf_bytes, html, html_file, out, font, source_date,
+                           what=f"the PDF {out.name}", file=str(html_file))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, data, redact=False)  # drawn from the HTML, which is redacted
+    return out
+
+
+def _pdf_bytes(html: str, html_file: Path, out: Path, font: SerifFont,
+               source_date: str | None) -> bytes:
+    """The PDF of ``html`` with every check of :func:`render_pdf`; run in
+    the child process of :func:`~ntm_lib.render.bounded.run_limited`."""
+    import weasyprint
+    import weasyprint.urls
+
+    # WeasyPrint < 68 has no fatal fetch error: a refused URL is logged instead.
+    fatal_fetch = getattr(weasyprint.urls, "FatalURLFetchingError", None) or _NeverRaised
 
     text = unicodedata.normalize("NFC", document_text(html))
     missing = missing_glyphs(text, font.regular)
@@ -276,9 +292,8 @@ def render_pdf(
 
     # presentational_hints: <img width="...">, <table border="1"> count as in a browser.
     options = {"optimize_images": True, "presentational_hints": True}
-    source_date = _source_date()
     try:
-        with _RENDER_LOCK, _weasyprint_log() as records, _font_timestamp(font):
+        with _weasyprint_log() as records, _font_timestamp(font):
             fetcher, font_config, faces = _font_setup(_font_key(font))
             document = weasyprint.HTML(
                 string=svg_as_images(_EMBEDDED_FACES.sub("", html, count=1)),
@@ -311,5 +326,4 @@ def render_pdf(
             "stack, or a glyph the serif lacks)",
             file=html_file,
         )
-    write_atomic(out, data)
-    return out
+    return data

@@ -29,7 +29,6 @@ from ..params import (
     parameter_names,
     secret_env_name,
     secret_names,
-    text_field_problem,
     validate_params,
 )
 from ..validate import Subject, rule_warnings
@@ -97,24 +96,6 @@ class ReportContext:
     @property
     def commune(self):
         return self.facts.commune
-
-    def text(self, template: str) -> str:
-        """Fill ``{commune_name}``-style fields of a narrative text.
-
-        Raises :class:`ParameterError` naming an unknown field, so a typo in
-        the narrative fails the run instead of printing braces.
-        """
-        values = {
-            "commune_name": self.commune.name,
-            "district_name": self.commune.district_name or "",
-            "province_name": self.commune.province_name,
-            "year": str(self.year),
-            "next_year": str(self.year + 1),
-        }
-        reason = text_field_problem(template)
-        if reason:
-            raise ParameterError(f"{reason}; in {template[:60]!r}", parameter="narrative")
-        return template.format_map(values)
 
     def report_date(self) -> tuple[int | None, int, int]:
         """(day or None for a draft, month, year) of the ``report_date`` parameter."""

@@ -10,6 +10,10 @@ row to the exact commune run it read, relative to the roll-up's own folder
 (``build/<year>/index.html`` links to that folder); in the PDF the links
 are inert.
 
+Secrets (:mod:`ntm_lib.redact`) are replaced in the executed notebook
+before it is read or rendered; the manifest and HTML are written through
+:func:`ntm_lib.safeio.atomic_write`, which redacts too.
+
 A roll-up is skipped when its last successful run read exactly the commune
 runs it would read now (same archived files, same hashes) with the same
 template, reference tables and library.
@@ -17,7 +21,6 @@ template, reference tables and library.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 import shutil
@@ -28,6 +31,8 @@ from typing import Any
 
 from ..errors import ExecutionError
 from ..paths import build_dir, notebooks_dir, project_root, relative_to_root
+from ..redact import redact_bytes
+from ..safeio import atomic_write, sha256_file
 from .collect import planned_inputs
 from .runs import ROLLUP_PREFIX, read_run, relative
 from .sections import LINK_ATTR
@@ -55,10 +60,6 @@ class RollupResult:
 def scope_folder(build: Path, year: int, province: str | None, district: str | None) -> Path:
     scope = f"district-{district}" if district else f"province-{province}"
     return build / "archive" / str(year) / f"{ROLLUP_PREFIX}{scope}"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def last_ok(folder: Path):
@@ -106,10 +107,18 @@ def _activate_links(html_path: Path) -> None:
         return target.sub("", tag).replace('href="#"', f'href="{href}"')
 
     text = html_path.read_text(encoding="utf-8")
-    text = re.sub(rf'<a\b[^>]*\b{LINK_ATTR}="[^"]*"[^>]*>', activate, text)
-    tmp = html_path.with_name(f".{html_path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(html_path)
+    atomic_write(html_path, re.sub(rf'<a\b[^>]*\b{LINK_ATTR}="[^"]*"[^>]*>', activate, text))
+
+
+def _redact_notebook(path: Path) -> None:
+    """Replace any secret value the roll-up's cells printed (in any of the
+    forms :func:`ntm_lib.redact.secret_forms` lists: JSON, HTML, URL) in the
+    executed notebook, before anything reads, renders or hashes it."""
+    if path.exists():
+        data = path.read_bytes()
+        cleaned = redact_bytes(data)
+        if cleaned != data:
+            atomic_write(path, cleaned, redact=False)
 
 
 def build_rollup(
@@ -130,7 +139,7 @@ def build_rollup(
         Rendering failed (the partial run is removed). A failing notebook
         cell is not raised: the run is archived with ``status: failed``.
     """
-    from ..run import execute_notebook, sha256_file, write_manifest
+    from ..run import execute_notebook, write_manifest
     from ..run.manifest import environment
 
     began = time.perf_counter()
@@ -164,8 +173,11 @@ def build_rollup(
     try:
         try:
             t0 = time.perf_counter()
-            execute_notebook(template, executed, parameters, cwd=project_root(),
-                             kernel_name=kernel_name)
+            try:
+                execute_notebook(template, executed, parameters, cwd=project_root(),
+                                 kernel_name=kernel_name)
+            finally:
+                _redact_notebook(executed)
             timings["execution"] = time.perf_counter() - t0
         except ExecutionError as exc:
             manifest.update(status="failed", error={**exc.to_dict(),

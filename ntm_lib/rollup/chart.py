@@ -4,14 +4,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from ..charts.charts import STATUS_COLOURS, _style, to_svg
+from ..charts.charts import STATUS_COLOURS, report_style, to_svg
 
 
 def criteria_met_distribution_chart(distribution: dict[int, int], set_size: int) -> str:
     """Bars: number of communes (y) by criteria met (x, 0..``set_size``). SVG text."""
     xs = list(range(set_size + 1))
     ys = [distribution.get(x, 0) for x in xs]
-    with plt.rc_context(_style()):
+    with plt.rc_context(report_style()):
         fig, ax = plt.subplots(figsize=(6.3, 2.6))
         bars = ax.bar(xs, ys, color=STATUS_COLOURS["met"], width=0.7)
         ax.bar_label(bars, labels=[str(y) if y else "" for y in ys], fontsize=7.5, padding=1)

@@ -10,13 +10,13 @@ with its SHA-256, for the roll-up's manifest.
 """
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..record import read_figures
+from ..safeio import sha256_file
 from .runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
 
 LINKS = (("HTML", "report.html"), ("PDF", "report.pdf"),
@@ -76,10 +76,6 @@ class RollupContext:
     def at_risk(self) -> list[RollupRow]:
         """Communes whose band withdraws NTM recognition (Decision 18/2022)."""
         return [r for r in self.rows if r.recognition_at_risk]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _in_scope(commune: dict[str, Any], scope: str, code: str) -> bool:
@@ -149,7 +145,7 @@ def collect_rollup(build: str | Path, year: int, *, province: str | None = None,
         rows.append(row)
         read += files
     rows.sort(key=lambda r: (r.district_name or "", r.name or "", r.code or ""))
-    inputs = [{"path": relative(p, build), "sha256": _sha256(p)} for p in read]
+    inputs = [{"path": relative(p, build), "sha256": sha256_file(p)} for p in read]
     return RollupContext(int(year), scope, code, name, rows, missing, inputs)
 
 

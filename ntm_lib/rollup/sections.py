@@ -5,16 +5,28 @@ Links to the commune reports are written as ``<a href="#" data-ntm-href="...">``
 must stand alone), so :func:`ntm_lib.rollup.build.build_rollup` turns them
 into real relative links in the roll-up's HTML after that check, and leaves
 them inert in the PDF.
+
+Every text inserted (names, band labels, errors, links) goes through
+:func:`escape`: secrets redacted (:mod:`ntm_lib.redact`), then HTML-escaped,
+so neither a secret nor markup from a commune's record reaches the page.
 """
 from __future__ import annotations
 
-from html import escape
+import html
+from typing import Any
 
+from ..redact import redact_text
 from ..text import format_number, format_points
 from .collect import RollupContext, RollupRow
 
 NO_DATA = '<span class="no-data">không có số liệu</span>'
 LINK_ATTR = "data-ntm-href"
+
+
+def escape(value: Any) -> str:
+    """``value`` as HTML text or attribute value: redacted, then escaped
+    (quotes too); ``None`` is empty."""
+    return html.escape(redact_text("" if value is None else str(value)))
 
 
 def _link(label: str, target: str | None) -> str:
@@ -24,9 +36,13 @@ def _link(label: str, target: str | None) -> str:
 
 
 def _count(value: int | None, size: int | None) -> str:
+    """``13/19`` (HTML text); a recorded value that is not a whole number is
+    shown as it is, escaped."""
     if value is None:
         return NO_DATA
-    return f"{value:02d}/{size}" if size else str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:02d}/{escape(size)}" if size else str(value)
+    return escape(value)
 
 
 def title(ctx: RollupContext) -> str:
@@ -42,7 +58,7 @@ def commune_table(ctx: RollupContext, band_labels: dict[str, str],
                   advanced_sizes: dict[str, int]) -> str:
     """One row per commune: criteria met, band, advanced criteria, poverty change, links."""
     def row(n: int, r: RollupRow) -> str:
-        band = band_labels.get(r.band, r.band) if r.band else NO_DATA
+        band = escape(band_labels.get(r.band, r.band)) if r.band else NO_DATA
         poverty = NO_DATA
         if r.poverty_reduction_points is not None:
             poverty = f"giảm {escape(format_points(r.poverty_reduction_points))}"
@@ -84,7 +100,7 @@ def at_risk(ctx: RollupContext, band_labels: dict[str, str]) -> str:
         f"<li>Xã {escape(r.name or '')} ({escape(r.district_name or '')}): "
         f"{_count(r.criteria_met, r.set_size)} tiêu chí đạt, nhóm "
         f"{escape(band_labels.get(r.band, r.band or ''))}"
-        + (f"; chưa đạt tiêu chí {', '.join(str(n) for n in r.band_key_criteria)}"
+        + (f"; chưa đạt tiêu chí {escape(', '.join(str(n) for n in r.band_key_criteria))}"
            if r.band_key_criteria else "") + "</li>" for r in rows)
     return (f"<p>{len(rows)} xã thuộc nhóm bị thu hồi quyết định công nhận đạt chuẩn nông thôn "
             "mới nếu đã được công nhận (Quyết định 18/2022/QĐ-TTg):</p>"

@@ -17,8 +17,8 @@ does the same and says which file changed, was added or went missing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Any, Iterable
@@ -27,13 +27,18 @@ import bagit
 
 from ..errors import NtmError
 from ..paths import project_root
-from .manifest import sha256_file, write_manifest
+from ..safeio import atomic_write, sha256_bytes
+from .manifest import write_manifest
 
 PAYLOAD = "data"
 INPUTS = "inputs"
 MANIFEST = "manifest.json"
 # bagit changes the working directory while it writes; one bag at a time.
 _BAGIT_LOCK = threading.Lock()
+# bagit logs a failure with its traceback (LOGGER.exception) before raising
+# it; the error itself reaches the command line as one line.
+logging.getLogger("bagit").addHandler(logging.NullHandler())
+logging.getLogger("bagit").propagate = False
 
 
 class EvidenceError(NtmError):
@@ -46,25 +51,32 @@ def copy_inputs(run_dir: Path, inputs: Iterable[dict[str, Any]]) -> list[dict[st
     path) goes to ``inputs/external/<hash prefix>-<name>``.
 
     Raises :class:`EvidenceError` when a file's bytes no longer match the
-    hash recorded when it was read: the copy would not be what the report
-    was made from.
+    hash recorded when it was read (the copy would not be what the report
+    was made from), or when a relative path leads out of ``inputs/``;
+    :class:`~ntm_lib.errors.DiskFullError` when the disk fills up.
     """
     root = project_root()
+    inputs_dir = run_dir / INPUTS
     copied = []
     for item in inputs:
         source = root / item["path"]
         relative = item["path"]
         if Path(relative).is_absolute():  # a file outside the project (e.g. --notebook)
             relative = f"external/{item['sha256'][:12]}-{Path(relative).name}"
-        target = run_dir / INPUTS / relative
+        target = inputs_dir / relative
+        if ".." in Path(relative).parts:
+            raise EvidenceError("an input path leads out of the run's inputs/ folder",
+                                file=item["path"])
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        digest = sha256_file(target)
+        data = source.read_bytes()
+        digest = sha256_bytes(data)
         if digest != item["sha256"]:
             raise EvidenceError(
                 "the file changed while the report was being made; run again",
                 file=item["path"], expected=item["sha256"], found=digest,
             )
+        # An exact copy (not redacted), never through a link: the folder is new.
+        atomic_write(target, data, redact=False, within=run_dir)
         copied.append({**item, "copy": f"{PAYLOAD}/{INPUTS}/{relative}"})
     return copied
 

@@ -14,7 +14,6 @@ commit and whether the work tree had uncommitted changes); ``started_utc`` / ``e
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import project_root
-from ..safeio import atomic_write, sha256_file
+from ..safeio import atomic_write, sha256_bytes, sha256_file
 
 SCHEMA = "ntm.manifest.v1"
 #: Packages whose versions are recorded.
@@ -43,12 +42,12 @@ def library_digest() -> str:
     schemas, fonts), by relative path: changes whenever the library does,
     whatever its version number says."""
     package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
+    parts = []
     for path in sorted(p for p in package.rglob("*") if p.is_file()
                        and "__pycache__" not in p.parts and p.suffix != ".pyc"):
-        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
-        digest.update(sha256_file(path).encode("ascii"))
-    return digest.hexdigest()
+        parts.append(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+        parts.append(sha256_file(path).encode("ascii"))
+    return sha256_bytes(b"".join(parts))
 
 
 @lru_cache(maxsize=1)

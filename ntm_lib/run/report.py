@@ -16,6 +16,7 @@ timed in the manifest:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from contextlib import contextmanager
@@ -23,12 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import ExecutionError, NotebookError, NtmError, ParameterError, RenderError
+from ..errors import (DiskFullError, ExecutionError, NotebookError, NtmError, ParameterError,
+                      RenderError)
 from ..fonts import report_serif
 from ..load import resolve_commune
-from ..params import load_params, notebook_defaults, parameter_names, secret_env_name, secret_names
+from ..params import load_params, notebook_defaults, secret_env_name, secret_names
 from ..paths import build_dir, notebooks_dir, params_dir, project_root, relative_to_root
 from .. import redact
+from ..notebook.parts import left_out
 from ..record import read_figures
 from ..safeio import atomic_write
 from . import archive
@@ -38,6 +41,10 @@ from .manifest import SCHEMA, environment, sha256_file
 from .normalize import normalise_notebook, template_cell_ids
 
 NOTEBOOK_NAME = "commune_report.ipynb"
+#: What the report notebook's parameters cell defines and papermill injects:
+#: the commune code, the year and the params file (relative to the project),
+#: from which the notebook reads everything else (ntm_lib.notebook.start).
+NOTEBOOK_PARAMETERS = ("commune", "year", "params_file")
 REDACTED = redact.REDACTED
 
 
@@ -46,8 +53,10 @@ class RunResult:
     """Outcome of :func:`build_report`.
 
     ``status`` is ``"ok"`` or ``"failed"``; ``run_dir`` the archived run (a
-    BagIt bag); ``latest`` the ``build/<year>/<slug>`` pointer (``None`` for
-    a failed run, whose pointer is left as it was); ``outputs`` file name ->
+    BagIt bag); ``latest`` the ``build/<year>/<slug>`` pointer when it now
+    names this run (``None`` for a failed run, whose pointer is left as it
+    was, and when a run of the same commune that started later is already
+    there); ``outputs`` file name ->
     path inside the run (the notebook, HTML and PDF under ``data/``, and
     ``manifest.json``); ``timings`` seconds per step; ``error`` the failure.
     """
@@ -59,6 +68,9 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     error: NtmError | None = None
+    #: Outputs of cells that do not reach the document (printed text, plain
+    #: values), as :func:`ntm_lib.notebook.left_out` lists them.
+    left_out: list = field(default_factory=list)
 
 
 def default_params_path(year: int, slug: str) -> Path:
@@ -67,16 +79,17 @@ def default_params_path(year: int, slug: str) -> Path:
 
 
 def check_notebook_takes(notebook: Path, names: list[str]) -> None:
-    """The notebook's parameters cell must define exactly the schema's
-    parameters, so nothing injected is silently ignored or left unset."""
+    """The notebook's parameters cell must define exactly the parameters
+    papermill injects (:data:`NOTEBOOK_PARAMETERS`), so nothing injected is
+    silently ignored or left unset."""
     defaults = notebook_defaults(notebook)
     missing = [n for n in names if n not in defaults]
     extra = [n for n in defaults if n not in names]
     if missing or extra:
         raise NotebookError(
-            "the parameters cell does not match the parameter schema"
+            "the parameters cell does not define the parameters ntm run injects"
             + (f"; missing: {', '.join(missing)}" if missing else "")
-            + (f"; not in the schema: {', '.join(extra)}" if extra else ""),
+            + (f"; not injected by ntm run: {', '.join(extra)}" if extra else ""),
             file=relative_to_root(notebook),
         )
 
@@ -170,6 +183,12 @@ def build_report(
         nothing is written.
     EvidenceError
         An input changed during the run; the partial run is removed.
+    OptionError, UnsafePathError
+        ``build`` is a file, or a folder of its archive is a file or a
+        symbolic link leading out of it; refused before a kernel starts.
+    DiskFullError
+        The disk filled up; the partial run is removed (a run already moved
+        into place is kept) and the latest link is left as it was.
     """
     started = dt.datetime.now(dt.timezone.utc)
     commune = resolve_commune(str(commune_key))
@@ -186,6 +205,8 @@ def build_report(
             f"this file is for commune {params['commune']}, year {params['year']}, "
             f"not {commune.code}, {year}", file=shown,
         )
+    build = Path(build) if build else build_dir()
+    archive.check_archive(build, int(year), commune.slug)  # a file or a link out: refused now
     # Data and reference tables are checked here, before a kernel starts:
     # a bad cell is reported with its file, row and column, and no run is made.
     if check_data:
@@ -197,9 +218,8 @@ def build_report(
     notebook = Path(notebook) if notebook else notebooks_dir() / NOTEBOOK_NAME
     if not notebook.exists():
         raise NotebookError("report notebook not found", file=relative_to_root(notebook))
-    check_notebook_takes(notebook, parameter_names())
+    check_notebook_takes(notebook, list(NOTEBOOK_PARAMETERS))
 
-    build = Path(build) if build else build_dir()
     run_id = archive.new_run_id(started)
     partial = archive.start_run(build, int(year), commune.slug, run_id)
     try:
@@ -213,8 +233,9 @@ def build_report(
     try:
         failure: NtmError | None = None
         try:
+            injected = {"commune": commune.code, "year": int(year), "params_file": shown}
             with _secrets_in_environment(secrets):
-                execution = execute_notebook(notebook, executed, params, cwd=project_root(),
+                execution = execute_notebook(notebook, executed, injected, cwd=project_root(),
                                              kernel_name=kernel_name,
                                              start_timeout=start_timeout,
                                              cell_timeout=cell_timeout)
@@ -222,10 +243,13 @@ def build_report(
                            papermill_total=execution.total)
         except ExecutionError as exc:
             failure = exc
+        if archive.is_disk_full_error(failure):
+            raise failure  # not a failed notebook: the run cannot be archived at all
         if not executed.exists():
             raise failure or NotebookError("papermill wrote no notebook")
         manifest["execution"] = normalise_notebook(executed, template_cell_ids(notebook))
         manifest["redacted_secrets"] = _redact(executed, secrets)
+        manifest["left_out_outputs"] = left_out(json.loads(executed.read_text(encoding="utf-8")))
         figures = read_figures(executed)
         inputs = figures["inputs"].value if "inputs" in figures else []
         outputs = [executed]
@@ -243,6 +267,8 @@ def build_report(
                 outputs.append(render_pdf(html, partial / "report.pdf"))
                 timings["pdf"] = time.perf_counter() - t0
             except RenderError as exc:  # kept as a failed run, with what was made
+                if archive.is_disk_full_error(exc):
+                    raise
                 failure = exc
 
         t0 = time.perf_counter()
@@ -263,19 +289,33 @@ def build_report(
             manifest["error"] = {**failure.to_dict(), "step": "render"}
         manifest["ended_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
-        archive.seal_run(partial)
         make_run_bag(partial, manifest, bagging_date=_bagging_date(started))
         run_dir = archive.finish_run(partial, run_id)
         latest = None
-        if failure is None:
-            latest = archive.point_latest(build, int(year), commune.slug, run_dir)
+        if failure is None and archive.point_latest(build, int(year), commune.slug, run_dir):
+            latest = archive.latest_link(build, int(year), commune.slug)
         timings["archive"] = time.perf_counter() - t0
-    except BaseException:
+    except BaseException as exc:
         archive.discard_run(partial)
+        if isinstance(exc, Exception) and archive.is_disk_full_error(exc):
+            raise _disk_full(build, int(year), commune.slug, run_id) from None
         raise
     files = {p.name: payload_path(run_dir, p.name) for p in outputs}
     files["manifest.json"] = run_dir / "manifest.json"
-    return RunResult(run_id, manifest["status"], run_dir, latest, files, timings, failure)
+    return RunResult(run_id, manifest["status"], run_dir, latest, files, timings, failure,
+                     manifest["left_out_outputs"])
+
+
+def _disk_full(build: Path, year: int, slug: str, run_id: str) -> DiskFullError:
+    """The one-line error of a run the disk had no room for: what is left."""
+    final = archive.commune_archive(build, year, slug) / run_id
+    if final.is_dir():  # archived; only the latest link could not be moved
+        return DiskFullError("disk full: the run was archived, but the latest link could not "
+                             "be moved to it; earlier runs are unchanged",
+                             file=relative_to_root(final))
+    return DiskFullError("disk full: the run could not be written; the unfinished run was "
+                         "removed, earlier runs and the latest link are unchanged",
+                         file=relative_to_root(archive.commune_archive(build, year, slug)))
 
 
 def _new_manifest(run_id, commune, year, params, secrets, shown, params_path, notebook,

@@ -18,6 +18,7 @@ import csv
 import io
 import os
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +27,9 @@ from typing import Any, Iterable
 import yaml
 from slugify import slugify
 
-from ..errors import NtmError
-from ..paths import project_root
+from ..errors import NtmError, UnsafePathError
+from ..paths import project_root, relative_to_root
+from ..safeio import atomic_write, check_within
 from ..textnorm import nfc
 
 #: Name of the marker file at the root of every synthetic project.
@@ -47,7 +49,11 @@ _SECOND = ("Chảy", "Mòn", "Phìn", "Hồ", "Ly", "Xèo", "Vai", "Lầu", "Kho
 
 
 class SynthError(NtmError):
-    """The synthetic folder cannot be written (it holds real data, or a bad option)."""
+    """The synthetic folder cannot be written (it holds real data, is a
+    file, or leads out through a symbolic link) or an option is bad: bad
+    input, exit code 2. Raised before anything is written."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -75,9 +81,9 @@ def _csv_text(header: Iterable[str], rows: Iterable[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str, root: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    atomic_write(path, text, within=root)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -87,14 +93,45 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def _check_out(out: Path, source: Path) -> None:
-    """Refuse to write into the real project or a folder holding other data."""
+    """Refuse to write into the real project, into a folder holding other
+    data, over a file, or through a symbolic link leading out of ``out``."""
+    for above in (out, *out.parents):
+        if above.exists() or above.is_symlink():
+            if not above.is_dir():
+                raise SynthError("--out must be a folder (or not exist yet); this is a file"
+                                 if above == out else f"--out is inside {above}, a file",
+                                 file=str(out))
+            break
     out_r, src_r = out.resolve(), source.resolve()
     if out_r == src_r or src_r in out_r.parents or out_r in src_r.parents:
         raise SynthError("synthetic data must go to a folder of its own, outside the project",
                          file=str(out), expected="a folder outside " + str(src_r))
-    if out.exists() and any(out.iterdir()) and not (out / SYNTHETIC_MARKER).exists():
+    if out.exists() and any(out.iterdir()) and not (out / SYNTHETIC_MARKER).is_file():
         raise SynthError(f"the folder is not empty and has no {SYNTHETIC_MARKER}: it may hold "
                          "real data, so nothing was written", file=str(out))
+    for sub in ("data", "params", SYNTHETIC_MARKER):
+        try:
+            check_within(out / sub, out)
+        except UnsafePathError as exc:
+            raise SynthError(f"{exc.message}; nothing was written", file=str(out / sub)) from None
+
+
+def _real_communes(source: Path, codes: Iterable[str], year: int) -> list:
+    """``(commune, params file, data folder)`` of each real commune to copy,
+    all checked before anything is written."""
+    from ..load import resolve_commune
+
+    found = {}
+    for code in codes:
+        commune = resolve_commune(code, source / "data")
+        params = source / "params" / str(year) / f"{commune.slug}.yaml"
+        folder = source / "data" / "communes" / commune.code
+        if not params.is_file() or not folder.is_dir():
+            raise SynthError(f"--copy-real {code}: no data or params for {commune.name} "
+                             f"({commune.code}) {year} to copy; nothing was written",
+                             file=relative_to_root(params))
+        found.setdefault(commune.code, (commune, params, folder))
+    return list(found.values())
 
 
 def _set_numbers(criteria: list[dict[str, str]], set_id: str) -> list[int]:
@@ -209,12 +246,15 @@ def _params_text(defaults: dict[str, Any], code: str, year: int, place: str, nam
     return header + yaml.safe_dump(params, allow_unicode=True, sort_keys=False, width=100)
 
 
-def _notebook_defaults(source: Path) -> dict[str, Any]:
-    from ..params import notebook_defaults, params as params_module
+#: The params file synthetic communes are modelled on (the sample report).
+SAMPLE_PARAMS = Path("params") / "2023" / "nam-mon.yaml"
 
-    defaults = notebook_defaults(source / "notebooks" / "commune_report.ipynb")
-    secret = getattr(params_module, "secret_names", lambda: [])()
-    return {k: v for k, v in defaults.items() if k not in secret}
+
+def _sample_params(source: Path) -> dict[str, Any]:
+    """The sample report's parameters (secret ones never are in a params file)."""
+    from ..params import load_params
+
+    return dict(load_params(source / SAMPLE_PARAMS, data_dir=source / "data"))
 
 
 def generate(
@@ -254,25 +294,31 @@ def generate(
     """
     source = Path(source) if source else project_root()
     out = Path(out)
-    if not 1 <= count <= LAST_CODE - FIRST_CODE + 1:
+    if isinstance(count, bool) or not isinstance(count, int) \
+            or not 1 <= count <= LAST_CODE - FIRST_CODE + 1:
         raise SynthError(f"--communes must be between 1 and {LAST_CODE - FIRST_CODE + 1}",
                          found=count)
+    if not re.fullmatch(r"[0-9]{2}", str(province_code)):
+        raise SynthError("--province must be a 2-digit province code such as 10",
+                         found=province_code)
     _check_out(out, source)
-    for sub in ("data", "params"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    rng = random.Random(f"ntm-synth-{seed}-{year}")
-
-    shutil.copytree(source / "data" / "reference", out / "data" / "reference")
+    real = _real_communes(source, copy_real, year)
+    # Everything read from the real project is read before anything is written.
     header, registry = _read_csv(source / "data" / "registry" / "communes.csv")
     _, criteria = _read_csv(source / "data" / "reference" / "criteria.csv")
     _, band_keys = _read_csv(source / "data" / "reference" / "band_key_criteria.csv")
-    defaults = _notebook_defaults(source)
+    defaults = _sample_params(source)
     main_set, advanced_set = defaults["criteria_set"], defaults.get("advanced_criteria_set")
     main_numbers = _set_numbers(criteria, main_set)
     advanced_numbers = _set_numbers(criteria, advanced_set) if advanced_set else []
     key_names = {nfc(r["name_vi"]).casefold() for r in band_keys}
     hard = {int(r["number"]) for r in criteria if r["set_id"] == main_set
             and nfc(r["name_vi"]).casefold() in key_names}
+
+    for sub in ("data", "params"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    rng = random.Random(f"ntm-synth-{seed}-{year}")
+    shutil.copytree(source / "data" / "reference", out / "data" / "reference")
 
     province = next((r for r in registry if r["province_code"] == province_code), None)
     province_name = province["province_name"] if province else "Mô Phỏng"
@@ -300,34 +346,28 @@ def generate(
         slug = slugify(nfc(name))
         for table, text in _commune_tables(rng, code, name, year, seed, main_set, main_numbers,
                                            advanced_set, advanced_numbers, hard).items():
-            _write(out / "data" / "communes" / code / table, text)
+            _write(out / "data" / "communes" / code / table, text, out)
         _write(out / "params" / str(year) / f"{slug}.yaml",
-               _params_text(defaults, code, year, province_name, name))
+               _params_text(defaults, code, year, province_name, name), out)
         result.communes.append((code, slug, name))
-    _write(out / "data" / "registry" / "communes.csv", _csv_text(header, rows))
+    _write(out / "data" / "registry" / "communes.csv", _csv_text(header, rows), out)
 
-    for code in copy_real:
-        result.copied.append(_copy_real(source, out, code, year))
+    for commune, params, folder in real:
+        result.copied.append(_copy_real(out, commune, params, folder))
     notebooks = out / "notebooks"
     if notebooks.is_symlink() or notebooks.exists():
         notebooks.unlink() if notebooks.is_symlink() else shutil.rmtree(notebooks)
     os.symlink((source / "notebooks").resolve(), notebooks, target_is_directory=True)
-    _write(out / SYNTHETIC_MARKER, _marker(result, seed, province_code))
+    _write(out / SYNTHETIC_MARKER, _marker(result, seed, province_code), out)
     return result
 
 
-def _copy_real(source: Path, out: Path, code: str, year: int) -> tuple[str, str, str]:
-    """Copy one real commune's data folder and its params for ``year``."""
-    from ..load import resolve_commune
-
-    commune = resolve_commune(code, source / "data")
-    params = source / "params" / str(year) / f"{commune.slug}.yaml"
-    folder = source / "data" / "communes" / commune.code
-    if not params.exists() or not folder.is_dir():
-        raise SynthError(f"no data or params for {commune.name} ({commune.code}) {year} to copy",
-                         file=str(params))
+def _copy_real(out: Path, commune, params: Path, folder: Path) -> tuple[str, str, str]:
+    """Copy one real commune's data folder and its params (checked by
+    :func:`_real_communes`)."""
     shutil.copytree(folder, out / "data" / "communes" / commune.code)
-    _write(out / "params" / str(year) / params.name, params.read_text(encoding="utf-8"))
+    _write(out / "params" / params.parent.name / params.name,
+           params.read_text(encoding="utf-8"), out)
     return commune.code, commune.slug, commune.name
 
 

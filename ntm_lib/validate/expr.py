@@ -78,6 +78,13 @@ _TOKEN = re.compile(
 )
 
 
+#: Most tokens in one side of a rule, and deepest nesting of parentheses and
+#: signs (the shipped rules use at most 15 tokens and 2 levels): bounds the
+#: recursion of parsing and evaluating a side.
+MAX_TOKENS = 200
+MAX_DEPTH = 20
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     out, pos = [], 0
     text = text.strip()
@@ -87,7 +94,17 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             raise ExprError(f"unexpected {text[pos:].strip()[:20]!r} at character {pos + 1}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
+        if len(out) > MAX_TOKENS:
+            raise ExprError(f"too long: more than {MAX_TOKENS} numbers, names and signs")
+        if kind == "number" and len(m.group(kind).partition(".")[0]) > 15:
+            raise ExprError(f"number too large: {m.group(kind)[:20]}...")
         pos = m.end()
+    depth = 0
+    for kind, value in out:  # "(" and unary signs nest; ")" closes
+        depth += value == "("
+        depth -= value == ")"
+        if depth > MAX_DEPTH:
+            raise ExprError(f"parentheses nested more than {MAX_DEPTH} deep")
     return out
 
 
@@ -95,6 +112,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.pos = 0
+        self.signs = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -126,7 +144,12 @@ class _Parser:
         if kind == "number":
             return Num(float(value))
         if value == "-":
-            return Neg(self.factor())
+            self.signs += 1
+            if self.signs > MAX_DEPTH:
+                raise ExprError(f"more than {MAX_DEPTH} signs in a row")
+            node = Neg(self.factor())
+            self.signs = 0
+            return node
         if value == "(":
             node = self.side()
             self.take(")")

@@ -10,11 +10,13 @@ Problems that stop a report are *errors*; rules that do not hold are
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import DataError, DataErrors, NtmError, ParameterError
+from .. import limits
+from ..errors import DataError, DataErrors, LimitError, NtmError, ParameterError
 from ..load import (
     Commune,
     CriteriaSet,
@@ -85,15 +87,21 @@ def data_years(folder: Path) -> set[int]:
     read of the ``year`` column; the loaders do the real checks)."""
     years: set[int] = set()
     for path in sorted(folder.glob("*.csv")):
-        try:
+        try:  # a folder, a device, a FIFO or a huge file is not read: the loader reports it
+            limits.check_size(path, limits.CSV_FILE_BYTES, what="CSV table")
             with path.open(encoding="utf-8-sig", newline="") as handle:
-                for row in csv.DictReader(handle):
+                for n, row in enumerate(csv.DictReader(handle)):
                     text = (row.get("year") or "").strip()
-                    if text.isdigit():
+                    if _YEAR.fullmatch(text):
                         years.add(int(text))
-        except (OSError, UnicodeDecodeError, csv.Error):
+                    if n >= limits.CSV_ROWS:
+                        break
+        except (OSError, UnicodeDecodeError, csv.Error, LimitError):
             continue  # the loader reports it
     return years
+
+
+_YEAR = re.compile(r"[0-9]{4}")
 
 
 def check_project(
@@ -123,7 +131,7 @@ def check_project(
         folder = data_path(data_dir, "communes", unit.code)
         years = data_years(folder) if folder.is_dir() else set()
         years |= {int(p.parent.name) for p in params_root.glob(f"*/{unit.slug}.yaml")
-                  if p.parent.name.isdigit()}
+                  if _YEAR.fullmatch(p.parent.name)}
         for y in sorted(years):
             if year is None or y == year:
                 result.items.append(_check_one(unit, y, sets, rules, data_dir, params_root))
@@ -133,9 +141,11 @@ def check_project(
 def _check_one(unit: Commune, year: int, sets: dict[str, CriteriaSet], rules: list[Rule],
                data_dir, params_root: Path) -> CommuneYear:
     path = params_root / str(year) / f"{unit.slug}.yaml"
-    item = CommuneYear(unit, year, relative_to_root(path) if path.is_file() else None)
-    params = _collect(item.errors, lambda: load_params(path)) if path.is_file() else None
-    if not path.is_file():
+    present = path.exists() or path.is_symlink()  # a folder or device: load_params says
+    item = CommuneYear(unit, year, relative_to_root(path) if present else None)
+    params = _collect(item.errors, lambda: load_params(path, data_dir=data_dir)) if present \
+        else None
+    if not present:
         item.notes.append(f"không có tệp tham số {relative_to_root(path)}: chưa lập được báo cáo")
     main = advanced = None
     if isinstance(params, dict):

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..calc import Inconsistency
 from ..errors import DataError, Problems
-from ..load.tables import Column, data_path, read_table, records
+from ..load.tables import Column, cap_problems, data_path, read_table, records, shown_text
 from ..text import format_number
 from .expr import ExprError, Node, parse, walk
 from .figures import Scope, Subject, check_names, evaluate
@@ -110,7 +110,8 @@ def load_rules(data_dir: str | Path | None = None) -> list[Rule]:
     seen: dict[str, int] = {}
     for row, rec in records(table):
         def bad(message: str, column: str, found: Any = None) -> None:
-            problems.add(DataError(message, file=file, row=row, column=column, found=found))
+            problems.add(DataError(message, file=file, row=row, column=column,
+                                   found=shown_text(found) if isinstance(found, str) else found))
 
         if rec["rule_id"] in seen:
             bad(f"rule {rec['rule_id']!r} is listed twice (rows {seen[rec['rule_id']]} and {row})",
@@ -127,14 +128,19 @@ def load_rules(data_dir: str | Path | None = None) -> list[Rule]:
             except ExprError as exc:
                 bad(f"not a valid rule side: {exc.message}", column, rec[column])
         try:
-            names = {n for _, n, _, _ in string.Formatter().parse(rec["message_vi"]) if n is not None}
+            fields = [(n, spec, conv) for _, n, spec, conv
+                      in string.Formatter().parse(rec["message_vi"]) if n is not None]
         except ValueError as exc:
-            names = set()
+            fields = []
             bad(f"not a valid message template: {exc}", "message_vi")
-        unknown = sorted(names - set(PLACEHOLDERS))
+        unknown = sorted({n for n, _, _ in fields} - set(PLACEHOLDERS))
         if unknown:
             bad(f"unknown placeholder(s) {', '.join(unknown)}; known: "
                 + ", ".join("{" + p + "}" for p in PLACEHOLDERS), "message_vi")
+        formatted = sorted({n for n, spec, conv in fields if spec or conv})
+        if formatted:  # {left:>999999999} would build a gigabyte of spaces
+            bad("a placeholder with a format or conversion: write it plainly, e.g. {left}",
+                "message_vi", ", ".join(formatted))
         if len(sides) == 2:
             tolerance = rec["tolerance"]
             rules.append(Rule(
@@ -144,6 +150,7 @@ def load_rules(data_dir: str | Path | None = None) -> list[Rule]:
                 message_vi=rec["message_vi"], source=rec["source"],
                 left_text=rec["left"], right_text=rec["right"],
             ))
+    cap_problems(problems)
     problems.raise_if_any()
     return rules
 

@@ -10,13 +10,15 @@ commands.
   people type it (text, numbers, dates, statuses, codes), one parser per kind.
 - :mod:`~ntm_lib.workbook.problems`: problems with sheet and cell, collected lazily.
 - :mod:`~ntm_lib.workbook.opening`: opening a file, or saying why it is not a workbook.
+- :mod:`~ntm_lib.workbook.package`: a workbook's cost bounded before openpyxl loads it.
 - :mod:`~ntm_lib.workbook.sheets`: sheets, heading rows and cells, whatever the layout became.
 - :mod:`~ntm_lib.workbook.forms`, :mod:`~ntm_lib.workbook.criteria`: the form
   sheets and the criteria sheets.
 - :mod:`~ntm_lib.workbook.read`: the tables and parameters a workbook gives, all problems at once.
 - :mod:`~ntm_lib.workbook.template`, :mod:`~ntm_lib.workbook.layout`: a
   workbook filled with what is known.
-- :mod:`~ntm_lib.workbook.write`: writing data/ and params/ all or nothing, and what changed.
+- :mod:`~ntm_lib.workbook.write`: what an import changes in data/ and params/.
+- :mod:`~ntm_lib.workbook.commit`: the files put in place all or nothing, rolled back on failure.
 """
 from .problems import WorkbookError, WorkbookErrors
 from .read import WorkbookData, read_workbook

@@ -17,6 +17,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from .. import limits
 from ..load._encoding import legacy_character
 from ..textnorm import match_key, nfc
 
@@ -88,19 +89,44 @@ def _text(value: Any, fmt: str) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = nfc(str(value))
+    _bounded(text)
     problem = legacy_problem(text)
     if problem:
         raise problem
     return " ".join(text.split())
 
 
+def _bounded(text: str) -> None:
+    """Refuse text over ``limits.TEXT_CHARS`` characters, or holding a word
+    over ``limits.WORD_CHARS`` (it cannot be wrapped on a printed line)."""
+    if len(text) > limits.TEXT_CHARS:
+        raise BadCell(f"chữ quá dài ({_n(len(text))} ký tự)",
+                      f"tối đa {_n(limits.TEXT_CHARS)} ký tự (giới hạn limits.TEXT_CHARS)",
+                      code="text_too_long")
+    longest = max((len(w) for w in text.split()), default=0)
+    if longest > limits.WORD_CHARS:
+        raise BadCell(f"có một từ dài {_n(longest)} ký tự, không xuống dòng được khi in",
+                      f"từ dài tối đa {limits.WORD_CHARS} ký tự (giới hạn limits.WORD_CHARS)",
+                      code="word_too_long")
+
+
+def _n(number: int) -> str:
+    """``number`` with Vietnamese thousands dots: 20.000."""
+    return f"{number:,}".replace(",", ".")
+
+
 def parse_text(value: Any, fmt: str = "General") -> str:
-    """Text: NFC, spaces and line breaks collapsed, legacy encodings refused."""
+    """Text: NFC, spaces and line breaks collapsed, legacy encodings refused,
+    at most ``limits.TEXT_CHARS`` characters and words of at most
+    ``limits.WORD_CHARS``."""
     return _text(value, fmt)
 
 
 def parse_paragraphs(value: Any, fmt: str = "General") -> list[str]:
     """A paragraph cell: each non-empty line is a paragraph (text pasted from
-    Word keeps its paragraphs as lines)."""
+    Word keeps its paragraphs as lines); the cell as a whole at most
+    ``limits.TEXT_CHARS`` characters."""
+    if isinstance(value, str):
+        _bounded(value)
     lines = [_text(line, fmt) for line in str(value).replace("\r", "\n").split("\n")]
     return [line for line in lines if line]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from typing import Any
 
+from .. import limits
 from ..textnorm import nfc
 from .cells import BadCell, legacy_problem
 
@@ -30,7 +32,7 @@ def number_from_text(text: str) -> float:
     are thousands dots ("1.234" is 1234); any other single "." is a decimal
     point ("0.5"). A final "%" is dropped (the unit is the column's).
     """
-    raw = text
+    raw = text if len(text) <= 40 else text[:40] + "…"  # as shown in a message
     text = text.replace("\u00a0", "").replace(" ", "").replace("\u2009", "")
     if not _NUMBER_TEXT.fullmatch(text) or not any(c.isdigit() for c in text):
         raise BadCell("không phải là số", code="not_a_number")
@@ -59,8 +61,20 @@ def number_from_text(text: str) -> float:
 
 
 def _number(value: Any, fmt: str, expected: str) -> float:
+    number = _raw_number(value, fmt, expected)
+    if math.isnan(number):
+        raise BadCell("không phải là số", expected, code="not_a_number")
+    if not math.isfinite(number) or abs(number) >= 10 ** limits.INTEGER_DIGITS:
+        raise BadCell("số quá lớn", f"{expected}; phần nguyên tối đa {limits.INTEGER_DIGITS} "
+                      "chữ số (giới hạn limits.INTEGER_DIGITS)", code="number_too_large")
+    return number
+
+
+def _raw_number(value: Any, fmt: str, expected: str) -> float:
     if isinstance(value, bool) or isinstance(value, (dt.datetime, dt.date, dt.time)):
         raise BadCell("không phải là số", expected, code="not_a_number")
+    if isinstance(value, int) and abs(value) >= 10 ** limits.INTEGER_DIGITS:
+        return math.inf  # a 400-digit whole number is no float
     if isinstance(value, (int, float)):
         number = float(value)
         if "%" in (fmt or ""):

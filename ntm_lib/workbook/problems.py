@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..errors import DataError
+from ..errors import DataError, LimitError
 
 
 class WorkbookError(DataError):
@@ -47,6 +47,14 @@ class WorkbookError(DataError):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "code": self.code}
+
+
+class WorkbookLimitError(WorkbookError, LimitError):
+    """A workbook over one of the limits of :mod:`ntm_lib.limits` (file
+    size, uncompressed size, compression ratio, members, sheet rows or
+    columns, cells, XML elements): a :class:`WorkbookError` and a
+    :class:`~ntm_lib.errors.LimitError`, exit code 2. ``expected`` names
+    the limit; ``sheet`` and ``cell`` say where when known."""
 
 
 class WorkbookErrors(WorkbookError):

@@ -40,12 +40,14 @@ class Cell:
     """One cell as read: ``value`` (None when empty), number ``fmt``, ``ref``
     ("C7"); ``bad`` when a problem was already reported for it (a formula
     without value, an error value, a cell hidden by a merge), so nothing
-    more is said about it."""
+    more is said about it; ``formula`` the cell's formula when its value
+    was calculated by one."""
 
     value: Any
     fmt: str
     ref: str
     bad: bool = False
+    formula: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -65,18 +67,26 @@ class Table:
 
 def find_sheets(values, col: Collector) -> dict[str, Any]:
     """Each spec sheet's worksheet (by key), matched by folded name or alias;
-    a missing sheet is a problem, an unknown one a note."""
+    a missing sheet is a problem, an unknown one a note. Two sheets that
+    match one spec sheet ("Theo quy" and "Theo quý", or a name and its
+    alias) are both refused: which one holds the figures is not for the
+    program to guess."""
     by_key = {}
-    found = {fold(ws.title): ws for ws in values.worksheets}
     for spec in SHEETS:
-        names = [spec.name, *spec.aliases]
-        ws = next((found[fold(n)] for n in names if fold(n) in found), None)
-        if ws is None:
+        keys = {fold(n) for n in (spec.name, *spec.aliases)}
+        matches = [ws for ws in values.worksheets if fold(ws.title) in keys]
+        if len(matches) > 1:
+            shown = ", ".join(f"'{ws.title}'" for ws in matches)
+            col.add(f"{len(matches)} trang cùng được hiểu là trang '{spec.name}': {shown}; "
+                    "giữ một trang, xóa hoặc đổi tên các trang kia", sheet=spec.name,
+                    code="duplicate_sheet", expected="mỗi trang của mẫu chỉ có một")
+            continue
+        if not matches:
             col.add(f"thiếu trang '{spec.name}' (trang này ghi {spec.holds}); các trang có trong "
                     f"sổ: {', '.join(w.title for w in values.worksheets)}", sheet=spec.name,
                     code="missing_sheet", expected="sổ lập từ lệnh ntm template, giữ tên các trang")
             continue
-        by_key[spec.key] = ws
+        by_key[spec.key] = matches[0]
     used = {ws.title for ws in by_key.values()}
     for ws in values.worksheets:
         if ws.title not in used and fold(ws.title) != fold(GUIDE_NAME):
@@ -86,24 +96,35 @@ def find_sheets(values, col: Collector) -> dict[str, Any]:
 
 def cell(ws, wsf, row: int, column: int, col: Collector) -> Cell:
     """The cell at (row, column); a formula without a calculated value or an
-    error value (#DIV/0!...) is reported and comes back ``bad``."""
+    error value (#DIV/0!...) is reported and comes back ``bad``; a formula
+    with its value comes back with ``formula`` set (see :func:`parse`)."""
     c = ws.cell(row=row, column=column)
     ref = f"{get_column_letter(column)}{row}"
     value = c.value
-    if value is None and wsf is not None:
-        formula = wsf[ws.title].cell(row=row, column=column).value
-        text = formula if isinstance(formula, str) else getattr(formula, "text", None)
-        if isinstance(text, str) and text.startswith("="):
-            col.add("ô có công thức nhưng chưa có giá trị đã tính (sổ được lưu bởi một chương "
-                    "trình không tính công thức): mở sổ bằng Excel hoặc LibreOffice, để tính "
-                    "xong rồi lưu lại, hoặc gõ thẳng con số", sheet=ws.title, cell=ref,
-                    found=text, code="formula_without_value")
-            return Cell(text, "General", ref, bad=True)
+    text = None
+    if wsf is not None:  # a formula cell; not a text that merely starts with "="
+        fc = wsf[ws.title].cell(row=row, column=column)
+        if fc.data_type == "f":
+            formula = fc.value
+            text = formula if isinstance(formula, str) else getattr(formula, "text", None)
+            text = text if isinstance(text, str) else "="
+    if value is None and text is not None:
+        col.add("ô có công thức nhưng chưa có giá trị đã tính (sổ được lưu bởi một chương "
+                "trình không tính công thức): mở sổ bằng Excel hoặc LibreOffice, để tính "
+                "xong rồi lưu lại, hoặc gõ thẳng con số", sheet=ws.title, cell=ref,
+                found=_short(text), code="formula_without_value")
+        return Cell(text, "General", ref, bad=True)
     if isinstance(value, str) and value.strip() in ERROR_VALUES:
         col.add("ô có lỗi công thức", sheet=ws.title, cell=ref, found=value.strip(),
                 code="formula_error", expected="một giá trị")
         return Cell(value, "General", ref, bad=True)
-    return Cell(value, c.number_format or "General", ref)
+    return Cell(value, c.number_format or "General", ref, formula=text)
+
+
+def _short(text: str, width: int = 60) -> str:
+    """``text`` on one line, cut to ``width`` characters, for a message."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width] + "…"
 
 
 def _match(keys: tuple[str, str], fields: tuple[Field, ...], taken: set[str]) -> Field | None:
@@ -211,15 +232,43 @@ def cell_ref(columns: dict[str, int], key: str, row: int) -> str:
     return f"{get_column_letter(columns[key])}{row}" if key in columns else f"{row}:{row}"
 
 
+#: Kinds of free text, which reach the report as they are: a formula there
+#: is refused even with its calculated value (see :func:`parse`).
+TEXT_KINDS = ("text", "paragraph")
+
+
 def parse(c: Cell, f: Field, sheet: str, col: Collector, parser) -> Any:
     """``parser(value, fmt)``, a :class:`BadCell` becoming a problem at the
-    cell; None for a cell already reported."""
+    cell; None for a cell already reported.
+
+    A formula in a free-text field (:data:`TEXT_KINDS`) is refused even when
+    its value was calculated: the text of a report must be what the officer
+    typed, not what a formula gave on some computer (``=WEBSERVICE(...)``
+    fetches text from the web; a cached value may be stale). A number
+    calculated by a formula (``=SUM(C5:C8)``) is read as its value."""
     if c.bad:
+        return None
+    if c.formula is not None and f.kind in TEXT_KINDS:
+        col.add(f"{f.heading}: ô chữ có công thức; hãy gõ thẳng chữ vào ô (hoặc Sao chép rồi "
+                "Dán giá trị: Paste Special > Values)", sheet=sheet, cell=c.ref,
+                found=_short(c.formula), expected="chữ gõ thẳng, không phải công thức",
+                code="formula_in_text")
         return None
     try:
         return parser(c.value, c.fmt)
     except BadCell as bad:
-        shown = c.value if not isinstance(c.value, float) or not c.value.is_integer() else int(c.value)
-        col.add(f"{f.heading}: {bad.message}", sheet=sheet, cell=c.ref, found=shown,
+        col.add(f"{f.heading}: {bad.message}", sheet=sheet, cell=c.ref, found=_shown(c.value),
                 expected=bad.expected, code=bad.code)
         return None
+
+
+def _shown(value: Any) -> Any:
+    """A cell's value as a message shows it: 3.0 as 3, long text or numbers cut."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return "một số có hơn 60 chữ số"
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value)
+        return _short(text) if len(text) > 60 or isinstance(value, str) else value
+    return value

@@ -219,8 +219,8 @@ NARRATIVE = Sheet("narrative", "Lời văn", "LỜI VĂN CỦA BÁO CÁO", "tabl
     Field("section", "Mục", "section", required=True,
           help="Chọn trong danh sách: " + ", ".join(NARRATIVE_SECTIONS.values()), width=32),
     Field("text", "Đoạn văn", "paragraph", required=True, width=100,
-          help="Mỗi dòng một đoạn; có thể ghi {commune_name}, {district_name}, "
-               "{province_name}, {year}, {next_year}",
+          help="Mỗi dòng một đoạn; có thể ghi số liệu tính sẵn như {{ commune.name }}, "
+               "{{ year }}, {{ next_year }}, {{ criteria.not_met_count }} (README: Editing the report)",
           example="Tiếp tục duy trì và nâng cao chất lượng các tiêu chí đã đạt.",
           aliases=("Nội dung",)),
 ), "lời văn: chỉ đạo, kết quả, phương hướng, khó khăn, kiến nghị, lời kết",

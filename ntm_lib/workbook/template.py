@@ -8,19 +8,24 @@ signer, recipients) come from the commune's latest earlier params file.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
-from ..errors import DataError
+from ..errors import DataError, OptionError, UnsafePathError
 from ..load import COMMUNE_TABLES, Commune, CriteriaSet, list_criteria_sets, load_criteria_sets
 from ..load import resolve_commune
 from ..load.tables import data_path, read_table, records
 from ..params import load_params
+from ..paths import data_dir as default_data_dir
 from ..paths import params_dir as default_params_dir
-from .layout import BOLD, HEADER_ROW, put, write_form, write_guide, write_head, write_rows
+from ..safeio import atomic_write
+from .commit import blocking_file
+from .layout import BOLD, HEADER_ROW, put, write, write_form, write_guide, write_head, write_rows
 from .spec import (
     ADVANCED, AS_OF_LABEL, CRITERIA, DOCUMENTS, GENERAL, GUIDE_NAME, LAYOUT_VERSION, NARRATIVE,
     NARRATIVE_SECTIONS, POVERTY, QUARTER_LABELS, QUARTERLY, STATUS_CHOICES, SUPPORT, SUPPORT_KINDS,
@@ -55,21 +60,33 @@ def gather(commune_key: str, year: int, *, criteria_set: str | None = None,
     UnknownCommuneError, DataError, ParameterError
         The commune is not in the registry, or its data or params file is
         invalid (run ``ntm validate``).
+    OptionError
+        ``criteria_set`` is not a known set (exit code 2).
+    UnsafePathError
+        A folder (or another non-file) stands where the params file of the
+        year should be.
     """
     commune = resolve_commune(commune_key, data_dir)
     root = Path(params_root) if params_root is not None else default_params_dir()
     own = root / str(year) / f"{commune.slug}.yaml"
     params: dict[str, Any] = {}
+    if own.exists() and not own.is_file():
+        raise UnsafePathError("this is not a file, where the params file of the year should be",
+                              file=str(own))
     if own.is_file():
         params = load_params(own)
     else:
         earlier = sorted((int(p.parent.name), p) for p in root.glob(f"*/{commune.slug}.yaml")
-                         if p.parent.name.isdigit() and int(p.parent.name) < year)
+                         if p.parent.name.isdigit() and int(p.parent.name) < year
+                         and p.is_file())
         if earlier:
             old = load_params(earlier[-1][1])
             params = {k: old[k] for k in _CARRIED if k in old}
             params["_carried_sets"] = (old.get("criteria_set"), old.get("advanced_criteria_set"))
     sets = load_criteria_sets(data_dir)
+    if criteria_set is not None and criteria_set not in sets:
+        raise OptionError(f"--criteria-set: unknown criteria set {criteria_set!r}",
+                          expected=", ".join(sets), found=criteria_set)
     main_id = criteria_set or params.get("criteria_set") or _set_in_force(year, data_dir)
     if main_id not in sets:
         raise DataError(f"unknown criteria set {main_id!r}", expected=", ".join(sets),
@@ -176,7 +193,7 @@ def _criteria_sheet(ws, spec: Sheet, cset: CriteriaSet | None, known: Known, pla
     as_of = {y: next((r["as_of"] for (ry, _), r in status.items() if ry == y), None)
              for y in (year, year - 1)}
     r0 = HEADER_ROW + 1
-    ws.cell(row=r0, column=2, value=AS_OF_LABEL).font = BOLD
+    write(ws, r0, 2, AS_OF_LABEL).font = BOLD
     put(ws, r0, 3, as_of[year], "date")
     put(ws, r0, 5, as_of[year - 1], "date")
     rows = []
@@ -190,8 +207,8 @@ def _criteria_sheet(ws, spec: Sheet, cset: CriteriaSet | None, known: Known, pla
 
 def _narrative_sheet(ws, narrative: dict[str, Any], place: str, choices: dict) -> None:
     write_head(ws, NARRATIVE, [f.heading for f in NARRATIVE.fields], place,
-          "Mỗi dòng một đoạn văn; chọn mục ở cột A. Có thể ghi {commune_name}, {district_name}, "
-          "{province_name}, {year}, {next_year}.")
+          "Mỗi dòng một đoạn văn; chọn mục ở cột A. Có thể ghi số liệu tính sẵn: "
+          "{{ commune.name }}, {{ year }}, {{ next_year }}, {{ criteria.not_met_count }}...")
     rows = []
     for key, label in NARRATIVE_SECTIONS.items():
         value: Any = narrative
@@ -203,9 +220,60 @@ def _narrative_sheet(ws, narrative: dict[str, Any], place: str, choices: dict) -
     write_rows(ws, NARRATIVE, rows, HEADER_ROW + 1, 10, choices)
 
 
-def write_template(path: str | Path, known: Known, data_dir: str | Path | None = None) -> Path:
-    """Build the workbook and save it at ``path`` (folders created)."""
+def check_target(path: str | Path, *, force: bool = False,
+                 data_dir: str | Path | None = None) -> Path:
+    """Return ``path`` when a template may be written there, else raise.
+
+    Raises
+    ------
+    OptionError
+        ``path`` is not named ``*.xlsx``.
+    UnsafePathError
+        ``path`` (followed through every symbolic link) lies in the
+        project's ``params/`` or ``data/`` (never written, even with
+        ``force``); it is a folder; a file stands where one of its folders
+        should be; or it exists and ``force`` is False.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    build_template(known, data_dir).save(path)
+    real = Path(os.path.realpath(path))
+    for root in {default_data_dir(), default_params_dir(), *([Path(data_dir)] if data_dir else [])}:
+        root_real = Path(os.path.realpath(root))
+        if real == root_real or root_real in real.parents:
+            raise UnsafePathError(f"refusing to write a workbook inside {root}: its files are "
+                                  "written only by `ntm import`", file=str(path))
+    if path.suffix.lower() != ".xlsx":
+        raise OptionError("the workbook to write must be named *.xlsx", file=str(path),
+                          expected="a file name ending in .xlsx", found=path.name)
+    if path.is_dir():
+        raise UnsafePathError("a folder stands where the workbook is to be written",
+                              file=str(path))
+    blocking = blocking_file(path)
+    if blocking is not None:
+        raise UnsafePathError("a file stands where a folder of the workbook's path should be",
+                              file=str(blocking))
+    if not force and (path.exists() or path.is_symlink()):
+        raise UnsafePathError("file exists; refusing to overwrite it (use --force)",
+                              file=str(path))
     return path
+
+
+def write_template(path: str | Path, known: Known, data_dir: str | Path | None = None, *,
+                   force: bool = False) -> Path:
+    """Build the workbook and save it at ``path`` (folders created), in one
+    atomic write: a reader sees the old file or the new one.
+
+    Raises
+    ------
+    OptionError, UnsafePathError
+        See :func:`check_target`: not ``*.xlsx``, inside ``params/`` or
+        ``data/``, a folder, or an existing file without ``force``.
+    DiskFullError
+        The disk filled up; nothing was left behind.
+    """
+    path = check_target(path, force=force, data_dir=data_dir)
+    data = io.BytesIO()
+    build_template(known, data_dir).save(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The cells were redacted as they were written; redacting the bytes of a
+    # zip package could only damage it.
+    return atomic_write(path, data.getvalue(), overwrite=force, redact=False)

@@ -3,11 +3,14 @@
 
 Rows of other years (and of criteria sets the workbook does not give) are
 kept as they are, byte for byte; the workbook's rows replace those of its
-year where they stood. Before anything is moved into place the new tables
-are loaded with every check of :func:`ntm_lib.load.load_commune_facts`
-from a staging copy; then each changed file is written beside its target
-and moved over it (``os.replace``), so a reader never sees half a file and
-a failed import leaves every file as it was.
+year where they stood. Every target is checked before anything is
+written (a folder or a file where a file or folder belongs is refused);
+the new tables are loaded with every check of
+:func:`ntm_lib.load.load_commune_facts` from a staging copy; then each
+changed file gets a backup and is written atomically
+(:func:`ntm_lib.safeio.atomic_write`), and any failure (a full disk, an
+interrupt) restores every file from its backup: a reader never sees half a
+file and a failed import leaves every file as it was, with nothing stray.
 """
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ import csv
 import datetime as dt
 import io
 import itertools
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -30,7 +32,9 @@ from ..load.tables import data_path
 from ..params import schema, validate_params
 from ..paths import params_dir as default_params_dir
 from ..paths import relative_to_root
+from ..redact import redact_text
 from ..validate import RuleWarning, Subject, rule_warnings
+from .commit import check_target, replace_all
 from .problems import WorkbookError
 from .read import WorkbookData
 
@@ -195,14 +199,30 @@ def write_import(data: WorkbookData, data_dir: str | Path | None = None,
     """Check the new tables and params by loading them from a staging copy,
     then move every changed file into place.
 
+    Every target is checked first (:func:`~ntm_lib.workbook.commit.check_target`),
+    also for a dry run; the files are then put in place all or nothing
+    (:func:`~ntm_lib.workbook.commit.replace_all`).
+    Secret values are redacted from the texts before they are checked.
+
     Raises
     ------
     WorkbookError
         The tables would not load (a check the workbook reader does not
         make); nothing is written.
+    UnsafePathError, NtmError
+        A target cannot be written (a folder, a file where its folder should
+        be, a link out of ``data/`` or ``params/``, no permission); nothing
+        is written.
+    DiskFullError
+        The disk filled up; every file was left as it was.
     """
     code, year = data.commune.code, data.year
     folder = data_path(data_dir, "communes", code)
+    params_root = Path(params_root) if params_root is not None else default_params_dir()
+    params_path = params_root / str(year) / f"{data.commune.slug}.yaml"
+    for name in data.rows:
+        check_target(folder / name, data_path(data_dir))
+    check_target(params_path, params_root)
     texts: dict[Path, str] = {}
     changes: list[Change] = []
     for name, new_rows in data.rows.items():
@@ -213,17 +233,15 @@ def write_import(data: WorkbookData, data_dir: str | Path | None = None,
         text, change = merge_table(name, folder / name, new_rows, owns)
         changes.append(change)
         if change.status != "unchanged":
-            texts[folder / name] = text
-    params_root = Path(params_root) if params_root is not None else default_params_dir()
-    params_path = params_root / str(year) / f"{data.commune.slug}.yaml"
+            texts[folder / name] = redact_text(text)
     params = final_params(data, params_root)
     params_text_, change = _params_change(params_path, params, data.file)
     changes.append(change)
     warnings = _check_staged(data, folder, texts, data_dir)
     if params_text_ is not None:
-        texts[params_path] = params_text_
+        texts[params_path] = redact_text(params_text_)
     if not dry_run:
-        _replace_all(texts)
+        replace_all(texts)
     return ImportResult(changes, warnings, written=not dry_run and bool(texts))
 
 
@@ -238,7 +256,8 @@ def final_params(data: WorkbookData, params_root: Path) -> dict[str, Any]:
         The parameters fail the schema (e.g. a parameter no sheet holds).
     """
     files = sorted((int(p.parent.name), p) for p in params_root.glob(f"*/{data.commune.slug}.yaml")
-                   if p.parent.name.isdigit() and int(p.parent.name) <= data.year)
+                   if p.parent.name.isdigit() and int(p.parent.name) <= data.year
+                   and p.is_file())
     existing: dict[str, Any] = {}
     if files:
         try:
@@ -290,23 +309,3 @@ def _check_staged(data: WorkbookData, folder: Path, texts: dict[Path, str],
                              for e in errors)
             raise WorkbookError(f"số liệu sau khi nhập không qua được kiểm tra của bảng: {text}",
                                 file=data.file, code="tables_rejected") from None
-
-
-def _replace_all(texts: dict[Path, str]) -> None:
-    """Write every file beside its target, then move each into place."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, text in texts.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".ntm-tmp", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            staged.append((Path(tmp), path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in staged:
-            if tmp.exists():
-                tmp.unlink()
