@@ -204,6 +204,19 @@ def test_a_repeated_key_inside_the_narrative(tmp_path):
     assert error.parameter == "narrative.plans" and "given twice" in str(error)
 
 
+def test_a_repeated_key_in_a_flow_mapping_on_one_line(tmp_path):
+    text = sample().replace("narrative:\n", "extra: {a: 1, a: 2}\nnarrative:\n", 1)
+    error = refused(write(tmp_path, text))
+    assert error.parameter == "extra.a" and "given twice" in str(error)
+
+
+def test_thousands_of_repeated_keys_list_a_bounded_number(tmp_path):
+    text = "".join(f"k{i % 3}: {i}\n" for i in range(5000))
+    error = refused(write(tmp_path, text), ParameterErrors)
+    assert len(error.errors) == limits.PROBLEMS_PER_FILE + 1
+    assert "PROBLEMS_PER_FILE" in str(error.errors[-1])
+
+
 def test_every_repeated_key_is_listed(tmp_path):
     error = refused(write(tmp_path, sample() + "year: 2024\nplace: x\n"), ParameterErrors)
     assert [e.parameter for e in error.errors] == ["year", "place"]
@@ -398,11 +411,19 @@ def test_cells_that_are_not_objects_are_not_a_traceback(tmp_path):
         notebook_defaults(notebook_with(tmp_path, json.dumps(nb)))
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]"])
+@pytest.mark.parametrize("content", ["{not json", "[]", "folder", "/dev/zero"])
 def test_ntm_run_with_a_notebook_that_is_not_one(project, capsys, content):
-    path = notebook_with(project, content)
+    if content == "folder":
+        path = project / "nb.ipynb"
+        path.mkdir()
+    elif content == "/dev/zero":
+        path = project / "nb.ipynb"
+        path.symlink_to("/dev/zero")
+    else:
+        path = notebook_with(project, content)
     code, out = run(capsys, "run", "--commune", "02881", "--year", "2023", "--notebook", str(path))
-    assert code == 2 and "nb.ipynb" in out and "not" in out
+    assert code == 2 and ("nb.ipynb" in out or "/dev/zero" in out) and "not" in out
+    assert len(out.strip().splitlines()) == 1
     no_run_made(project)
 
 

@@ -33,8 +33,14 @@ year_type = _checked(int, lambda y: 2000 <= y <= 2100, "a year such as 2023", "y
                      "A four-digit year between 2000 and 2100, for ``--year``.")
 positive_int = _checked(int, lambda n: n >= 1, "a whole number >= 1", "positive_int",
                         "A whole number of at least 1 (``--workers``).")
+
+
+def _sane_seconds(s: float) -> bool:
+    return math.isfinite(s) and limits.TIMEOUT_MIN_SECONDS <= s <= limits.TIMEOUT_MAX_SECONDS
+
+
 positive_seconds = _checked(
-    float, lambda s: math.isfinite(s) and limits.TIMEOUT_MIN_SECONDS <= s <= limits.TIMEOUT_MAX_SECONDS,
+    float, _sane_seconds,
     f"seconds from {limits.TIMEOUT_MIN_SECONDS} to {limits.TIMEOUT_MAX_SECONDS:,} (24 h) (limits "
     "limits.TIMEOUT_MIN_SECONDS, limits.TIMEOUT_MAX_SECONDS)", "positive_seconds",
     "A number of seconds for ``--timeout``: finite, at least "

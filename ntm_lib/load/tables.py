@@ -162,9 +162,15 @@ def read_table(
     ------
     DataError
         One problem: missing file, not UTF-8 (named line and byte; TCVN3 or
-        VNI files are the usual cause), empty file, bad header or bad cell.
+        VNI files are the usual cause), empty file, bad header or bad cell;
+        or a limit of :mod:`ntm_lib.limits` passed, named in the message: not
+        a regular file (a folder, FIFO, ``/dev/zero``), over ``CSV_FILE_BYTES``,
+        ``CSV_ROWS`` or ``CSV_ROW_CHARS``, a cell over ``TEXT_CHARS``, a word
+        over ``WORD_CHARS``, a number over ``INTEGER_DIGITS`` digits; a text
+        cell holding a control or bidirectional-control character.
     DataErrors
-        Several problems, all of them, one per line in ``str()``.
+        Several problems, all of them (at most ``PROBLEMS_PER_FILE`` a file,
+        then one line saying there are more), one per line in ``str()``.
     """
     if extra_columns not in EXTRA_COLUMNS:
         raise ValueError(f"extra_columns must be one of {EXTRA_COLUMNS}, not {extra_columns!r}")

@@ -165,13 +165,14 @@ def _scan_events(events, shown: str, repeated: list[ParameterError]) -> list[Par
             if parent is not None:
                 parent.nodes += 1
                 if is_key:
-                    first = parent.keys.setdefault((tag, event.value), line)
-                    if first != line:
-                        key_path = dotted(parent.path + (event.value,))
+                    first = parent.keys.get((tag, event.value))
+                    if first is not None:
                         repeated.append(ParameterError(
                             f"{event.value[:60]!r} is given twice in the same mapping (lines "
                             f"{first} and {line}); YAML would silently keep the last: keep one",
-                            file=shown, row=line, parameter=key_path))
+                            file=shown, row=line, parameter=dotted(parent.path + (event.value,))))
+                    else:
+                        parent.keys[(tag, event.value)] = line
                     parent.key = event.value
                 parent.advance()
             continue
@@ -242,6 +243,10 @@ def read_yaml(path: str | Path, shown: str) -> tuple[Any, yaml.Node | None]:
     """
     text = read_text(Path(path), shown)
     repeated = _scan(text, shown)
+    if len(repeated) > limits.PROBLEMS_PER_FILE:
+        more = len(repeated) - limits.PROBLEMS_PER_FILE
+        repeated = repeated[:limits.PROBLEMS_PER_FILE] + [ParameterError(
+            f"and {more:,} more keys given twice (limit limits.PROBLEMS_PER_FILE)", file=shown)]
     if len(repeated) == 1:
         raise repeated[0]
     if repeated:
