@@ -51,3 +51,13 @@ def relative_to_root(path: str | Path) -> str:
         return p.relative_to(project_root()).as_posix()
     except ValueError:
         return p.as_posix()
+
+
+def cache_dir() -> Path:
+    """Where made things are kept between processes (font subsets, compiled
+    prose templates): ``$NTM_CACHE_DIR``, else the user cache folder
+    (``~/.cache/ntm-workbook`` on Linux). Safe to delete; entries are named
+    by the SHA-256 of everything they depend on."""
+    import platformdirs
+
+    return Path(os.environ.get("NTM_CACHE_DIR") or platformdirs.user_cache_dir("ntm-workbook"))

@@ -20,6 +20,7 @@ import errno
 import hashlib
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import DiskFullError, UnsafePathError
@@ -43,6 +44,22 @@ def sha256_file(path: str | Path, *, follow_symlinks: bool = True) -> str:
         for block in iter(lambda: f.read(_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    return sha256_file(path)
+
+
+def sha256_now(path: str | Path) -> str | None:
+    """SHA-256 of ``path`` now (None when missing), each file hashed once per
+    process while its modification time and size stay the same (the
+    registry and reference tables are checked for every commune of a batch)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return _sha256_cached(str(path), info.st_mtime_ns, info.st_size)
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from ntm_lib.errors import DataError, DataErrors, UnknownCommuneError
 from ntm_lib.load import (
     Column,
-    inputs_read,
+    collect_inputs,
     list_criteria_sets,
     load_band_rule,
     load_commune_facts,
@@ -22,7 +22,6 @@ from ntm_lib.load import (
     load_registry,
     load_status_labels,
     read_table,
-    reset_inputs_read,
     resolve_commune,
 )
 from ntm_lib.validate import load_rules
@@ -32,12 +31,24 @@ SET_2021 = "ntm-commune-2021-2025"
 ADVANCED = "ntm-advanced-2021-2025-lao-cai"
 
 
+_LOG = {}
+
+
 @pytest.fixture(autouse=True)
 def _project_root(monkeypatch):
+    """Each test reads inside its own input log (ntm_lib.load.collect_inputs)."""
     monkeypatch.setenv("NTM_HOME", str(ROOT))
-    reset_inputs_read()
-    yield
-    reset_inputs_read()
+    with collect_inputs() as log:
+        _LOG["log"] = log
+        yield
+
+
+def inputs_read() -> list:
+    return _LOG["log"].entries()
+
+
+def reset_inputs_read() -> None:
+    _LOG["log"].clear()
 
 
 @pytest.fixture

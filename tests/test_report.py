@@ -180,3 +180,12 @@ def test_readme_lists_every_name(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
     for name, meaning, _ in NAMES:
         assert f"| `{name}` | {meaning} |" in readme
+
+
+def test_each_report_keeps_its_own_input_log(params):
+    first = prepare_report(params)
+    second = prepare_report(params)
+    paths = [e["path"] for e in first.inputs.entries()]
+    assert "data/communes/02881/quarterly.csv" in paths and "data/reference/criteria.csv" in paths
+    assert first.inputs is not second.inputs
+    assert first.inputs.entries() == second.inputs.entries()  # same bytes, same digests

@@ -27,13 +27,12 @@ heavy import.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from ..paths import project_root
-from ..rollup.runs import ArchivedRun, read_run
+from ..run.runs import ArchivedRun, read_run
 from ..run.archive import latest_link, latest_run_dir
-from ..safeio import sha256_file
+from ..safeio import sha256_file, sha256_now
 from .plan import Task
 
 TAG_MANIFEST = "tagmanifest-sha256.txt"
@@ -47,22 +46,6 @@ class Freshness:
     fresh: bool
     reason: str
     run: ArchivedRun | None = None
-
-
-@lru_cache(maxsize=4096)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    return sha256_file(path)
-
-
-def sha256_now(path: Path) -> str | None:
-    """SHA-256 of ``path`` now (None when missing). The registry and the
-    reference tables are read by every commune: each file is hashed once
-    per process (keyed by path, modification time and size)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def library_sha256() -> str:

@@ -9,47 +9,63 @@ when the newest run failed, the failing cell and error, with links to that
 run's notebook and manifest. The roll-up reports are linked above the table.
 Links go to the archived run folders themselves, relative to the page.
 
-Every text taken from a record or manifest (commune names, errors, titles)
-is redacted (:mod:`ntm_lib.redact`) and then HTML-escaped, so neither a
-secret nor markup (a ``<script>`` in a commune name) reaches the page.
+The page is the template ``ntm_lib/batch/templates/index.html.j2``
+(:mod:`ntm_lib.templating`); this module only prepares its values. Every
+text taken from a record or manifest (commune names, errors, titles) is
+redacted (:func:`ntm_lib.templating.text`, :mod:`ntm_lib.redact`) and then
+HTML-escaped by the template, so neither a secret nor markup (a ``<script>``
+in a commune name) reaches the page.
 """
 from __future__ import annotations
 
-import html
 import os
 from pathlib import Path
 from typing import Any
 
-from ..redact import redact_text
+from ..run.runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
 from ..safeio import atomic_write, check_within
-from ..rollup.runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
+from ..templating import render, text
 
 _LINKS = (("HTML", "report.html"), ("PDF", "report.pdf"),
           ("notebook", "commune_report.ipynb"), ("manifest", "manifest.json"))
-_STYLE = """
-body { font-family: "Times New Roman", "Liberation Serif", serif; margin: 2em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #999; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-th { background: #eee; }
-.ran, .ok, .skipped { color: #1b5e20; } .failed, .interrupted { color: #b71c1c; font-weight: bold; }
-.error { font-size: 0.9em; } .synthetic { color: #6a1b9a; }
-"""
 
 
-def _links(run: ArchivedRun | None, page_dir: Path, names=_LINKS) -> str:
+def _links(run: ArchivedRun | None, page_dir: Path, names=_LINKS) -> list[dict[str, str]]:
+    """Links (``href``, ``label``) to those of ``names`` that ``run`` holds."""
     if run is None:
-        return ""
-    parts = []
-    for label, name in names:
-        path = run.file(name)
-        if path is not None:
-            parts.append(f'<a href="{_esc(relative(path, page_dir))}">{_esc(label)}</a>')
-    return " · ".join(parts)
+        return []
+    return [{"href": text(relative(path, page_dir)), "label": text(label)}
+            for label, path in ((label, run.file(name)) for label, name in names)
+            if path is not None]
 
 
-def _esc(value: Any) -> str:
-    """``value`` as HTML text (or attribute value): redacted, then escaped."""
-    return html.escape(redact_text("" if value is None else str(value)))
+def _row(n: int, build: Path, year: int, slug: str, entry: dict[str, Any],
+         page_dir: Path) -> dict[str, Any]:
+    """The values of one commune's row."""
+    ok, newest = latest_ok(build, year, slug), newest_run(build, year, slug)
+    commune = ((ok or newest).manifest.get("commune") if (ok or newest) else None) or {}
+    status = entry.get("status") or (newest.status if newest else "")
+    error = entry.get("error") or (newest.manifest.get("error") if newest and
+                                   newest.status == "failed" else None) or {}
+    failed_run = newest if newest and newest.status == "failed" and (
+        ok is None or newest.run_dir.name > ok.run_dir.name) else None
+    shown_error = failed_links = None
+    if error and status in ("failed", "interrupted"):
+        cell = error.get("cell", error.get("cell_index"))
+        where = f"cell {cell}: " if cell not in (None, -1) else ""
+        shown_error = text(where + (error.get("message") or ""))
+        if failed_run:
+            failed_links = _links(failed_run, page_dir, _LINKS[2:])
+    code = commune.get("code") or entry.get("code") or ""
+    return {
+        "n": n, "code": text(code), "synthetic": str(code).startswith("9"),
+        "name": text(commune.get("name") or entry.get("name") or ""),
+        "district": text(commune.get("district_name")),
+        "status": text(status), "status_class": text(str(status).replace(" ", "-")),
+        "error": shown_error, "failed_run": failed_links,
+        "seconds": text(entry.get("seconds")), "run_id": text(ok.run_id if ok else ""),
+        "links": _links(ok, page_dir),
+    }
 
 
 def write_index(build: Path, year: int, record: dict[str, Any] | None = None) -> Path:
@@ -66,60 +82,18 @@ def write_index(build: Path, year: int, record: dict[str, Any] | None = None) ->
     page_dir = build / str(year)
     check_within(page_dir, build)
     page_dir.mkdir(parents=True, exist_ok=True)
-    in_batch = {c["slug"]: c for c in (record or {}).get("communes", [])}
-    rows = []
+    record = record or {}
+    in_batch = {c["slug"]: c for c in record.get("communes", [])}
     slugs = sorted(set(commune_slugs(build, year)) | set(in_batch))
-    for n, slug in enumerate(slugs, start=1):
-        ok, newest = latest_ok(build, year, slug), newest_run(build, year, slug)
-        entry = in_batch.get(slug) or {}
-        commune = ((ok or newest).manifest.get("commune") if (ok or newest) else None) or {}
-        status = entry.get("status") or (newest.status if newest else "")
-        error = entry.get("error") or (newest.manifest.get("error") if newest and
-                                       newest.status == "failed" else None) or {}
-        failed_run = newest if newest and newest.status == "failed" and (
-            ok is None or newest.run_dir.name > ok.run_dir.name) else None
-        detail = ""
-        if error and status in ("failed", "interrupted"):
-            cell = error.get("cell", error.get("cell_index"))
-            where = f"cell {cell}: " if cell not in (None, -1) else ""
-            detail = f'<div class="error">{_esc(where + (error.get("message") or ""))}</div>'
-            if failed_run:
-                detail += ('<div class="error">failed run: '
-                           + _links(failed_run, page_dir, _LINKS[2:]) + "</div>")
-        name = commune.get("name") or entry.get("name") or ""
-        code = commune.get("code") or entry.get("code") or ""
-        klass = ' class="synthetic"' if str(code).startswith("9") else ""
-        rows.append(
-            f"<tr><td>{n}</td><td{klass}>{_esc(code)}</td><td{klass}>{_esc(name)}</td>"
-            f"<td>{_esc(commune.get('district_name'))}</td>"
-            f'<td class="{_esc(str(status).replace(" ", "-"))}">{_esc(status)}{detail}</td>'
-            f"<td>{_esc(entry.get('seconds'))}</td>"
-            f"<td>{_esc(ok.run_id if ok else '')}</td><td>{_links(ok, page_dir)}</td></tr>")
-    rollups = []
-    for item in (record or {}).get("rollups", []):
-        links = " · ".join(
-            f'<a href="{_esc(os.path.relpath(build / path, page_dir))}">{_esc(label)}</a>'
-            for label, path in (item.get("links") or {}).items())
-        rollups.append(f"<li>{_esc(item.get('title'))}: {_esc(item.get('status'))} {links}</li>")
-    counts = (record or {}).get("counts") or {}
+    rows = [_row(n, build, year, slug, in_batch.get(slug) or {}, page_dir)
+            for n, slug in enumerate(slugs, start=1)]
+    rollups = [{
+        "title": text(item.get("title")), "status": text(item.get("status")),
+        "links": [{"href": text(os.path.relpath(build / path, page_dir)), "label": text(label)}
+                  for label, path in (item.get("links") or {}).items()],
+    } for item in record.get("rollups", [])]
+    counts = record.get("counts") or {}
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    when = (record or {}).get("ended_utc") or ""
-    page = f"""<!DOCTYPE html>
-<html lang="vi">
-<head><meta charset="utf-8"><title>Báo cáo năm {year}</title><style>{_STYLE}</style></head>
-<body>
-<h1>Báo cáo năm {year}: {len(slugs)} xã</h1>
-<p>Đợt chạy gần nhất (latest batch): {_esc(summary) or "none"} {_esc(when)}
-· <a href="batch.csv">batch.csv</a> · <a href="batch.json">batch.json</a></p>
-{"<h2>Báo cáo tổng hợp (roll-up)</h2><ul>" + "".join(rollups) + "</ul>" if rollups else ""}
-<table>
-<thead><tr><th>#</th><th>Mã xã</th><th>Xã</th><th>Huyện</th><th>Status</th><th>Seconds</th>
-<th>Run</th><th>Report</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-</body>
-</html>
-"""
+    page = render("batch/index.html.j2", year=text(year), rows=rows, rollups=rollups,
+                  summary=text(summary), when=text(record.get("ended_utc") or ""))
     return atomic_write(page_dir / "index.html", page, within=build)

@@ -25,7 +25,7 @@ from .worker import Outcome
 Job = tuple[Task, str]  # a task and why it runs
 
 
-_state = {"running": False, "terminating": False}
+_state = {"running": False}
 
 
 def _on_signal(signum: int, frame) -> None:  # noqa: ARG001 - signal handler signature
@@ -33,8 +33,6 @@ def _on_signal(signum: int, frame) -> None:  # noqa: ARG001 - signal handler sig
     partial run is removed, its kernel shut down, the parent records it as
     interrupted); while idle, SIGINT is ignored (the parent cancels what has
     not started) and SIGTERM ends the worker quietly. No traceback either way."""
-    if signum == signal.SIGTERM:
-        _state["terminating"] = True
     if _state["running"]:
         raise KeyboardInterrupt
     if signum == signal.SIGTERM:
@@ -62,8 +60,6 @@ def _call(task: Task, build: str, notebook: str | None, reason: str,
                         fork_kernels=fork_kernels)
     finally:
         _state["running"] = False
-        if _state["terminating"]:  # cleaned up: now end as SIGTERM asked
-            os._exit(128 + signal.SIGTERM)
 
 
 #: Modules a worker imports to build reports (papermill, nbclient, nbconvert,
@@ -146,9 +142,13 @@ def run_local(
         except KeyboardInterrupt:
             interrupted = True
             started = {i for f, i in futures.items() if f.running() or f.done()}
-            for future in futures:
-                future.cancel()
-            _interrupt(executor)
+            # The executor cancels what has not started, in its own thread: a
+            # future cancelled here could meet a worker's death there (Python
+            # 3.11 then raises InvalidStateError in that thread).
+            workers_now = list((getattr(executor, "_processes", None) or {}).values())
+            manager = getattr(executor, "_executor_manager_thread", None)
+            executor.shutdown(wait=False, cancel_futures=True)
+            _interrupt(workers_now)
             for future, i in futures.items():
                 if i in results or future.cancelled():
                     continue
@@ -159,7 +159,8 @@ def run_local(
                 if (outcome.error or {}).get("type") != "KeyboardInterrupt":
                     results[i] = outcome  # it finished before the interrupt reached it
                     on_done(outcome)
-            executor.shutdown(wait=True, cancel_futures=True)
+            if manager is not None:  # until every worker has exited
+                manager.join()
             for i in pending:
                 if i not in results:
                     results[i] = unfinished(jobs[i], "interrupted" if i in started else "not run",
@@ -173,11 +174,10 @@ def run_local(
     return [results[i] for i in range(len(jobs))], interrupted
 
 
-def _interrupt(executor: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and interrupt the workers (Ctrl-C from a
-    terminal reaches them already; a SIGINT sent to this process alone does
-    not)."""
-    for process in list(getattr(executor, "_processes", {}).values()):
+def _interrupt(processes) -> None:
+    """Interrupt the workers' running reports (Ctrl-C from a terminal reaches
+    them already; a SIGINT or SIGTERM sent to this process alone does not)."""
+    for process in processes:
         try:
             os.kill(process.pid, signal.SIGINT)
         except (OSError, AttributeError):

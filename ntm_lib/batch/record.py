@@ -31,7 +31,7 @@ from typing import Any
 
 from ..csvsafe import csv_text as spreadsheet_csv
 from ..redact import redact_obj, redact_text
-from ..rollup.runs import relative
+from ..run.runs import relative
 from ..safeio import atomic_write, check_within
 from .worker import STEPS, Outcome
 

@@ -64,10 +64,23 @@ class Outcome:
         return asdict(self)
 
 
+def _quiet_asyncio() -> None:
+    """A report interrupted mid-cell leaves nbclient tasks whose errors
+    asyncio logs, traceback included, when they are collected; the report's
+    outcome already says it was interrupted. Shown with ``--debug``."""
+    import logging
+
+    if not os.environ.get("NTM_DEBUG"):
+        logger = logging.getLogger("asyncio")
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def prepare_worker(*, fork_kernels: bool = True) -> None:
     """Ready this process for reports (once; later calls do nothing)."""
     if _READY:
         return
+    _quiet_asyncio()
     if fork_kernels:  # first: the forker's imports overlap with this process's
         from . import kernel
 

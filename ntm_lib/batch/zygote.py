@@ -135,7 +135,7 @@ def _parse_reference_tables() -> None:
     kernels to find and report."""
     try:
         from ntm_lib.load import (load_band_rule, load_criteria_sets, load_registry,
-                                  load_status_labels, read_table, reset_inputs_read)
+                                  load_status_labels, read_table)
         from ntm_lib.load.reference import HEADER_COLUMNS
         from ntm_lib.load.tables import data_path
         from ntm_lib.validate import load_rules
@@ -148,7 +148,6 @@ def _parse_reference_tables() -> None:
             read()
         except Exception:  # noqa: BLE001
             pass
-    reset_inputs_read()
 
 
 def main() -> int:

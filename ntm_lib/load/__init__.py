@@ -11,7 +11,7 @@ Upstream of every other room of ``ntm_lib``: imports only ``errors``,
 """
 from .commune import TABLES as COMMUNE_TABLES
 from .commune import CommuneFacts, load_commune_facts
-from .inputs import inputs_read, reset_inputs_read
+from .inputs import InputLog, collect_inputs
 from .reference import (
     STATUSES,
     BandRule,
@@ -29,7 +29,7 @@ from .registry import Commune, load_registry, resolve_commune
 from .tables import Column, read_table
 
 __all__ = [
-    "Column", "read_table", "inputs_read", "reset_inputs_read",
+    "Column", "read_table", "InputLog", "collect_inputs",
     "STATUSES", "CriteriaSet", "load_criteria_set", "load_criteria_sets", "list_criteria_sets",
     "BandRule", "load_band_rule", "HeaderStyle", "load_header_style", "header_style_ids", "load_status_labels",
     "Commune", "load_registry", "resolve_commune",

@@ -9,7 +9,7 @@ spreadsheet shows it (header = row 1), the column, what was expected and
 what was found.
 
 Every table read without a problem is recorded in the input log
-(:func:`inputs_read`), which the report manifest lists as the run's inputs.
+(:func:`ntm_lib.load.inputs.collect_inputs`), which the report manifest lists as the run's inputs.
 """
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ from ..paths import relative_to_root
 from ..textnorm import nfc
 from ._encoding import decode_utf8
 from ._kinds import KINDS, BadCell
-from .inputs import inputs_read, record_input, reset_inputs_read
+from .inputs import record_input
 
 __all__ = ["Column", "read_table", "records", "python_value", "data_path",
-           "inputs_read", "reset_inputs_read", "cap_problems"]
+           "cap_problems"]
 
 EXTRA_COLUMNS = ("error", "ignore", "keep")
 

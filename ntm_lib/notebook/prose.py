@@ -18,6 +18,8 @@ Document numbers ("07/2021/NĐ-CP") are kept on one line.
 """
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -103,16 +105,69 @@ def keep_numbers_together(html: str) -> str:
     return "".join(parts)
 
 
+class _SourceLoader(jinja2.BaseLoader):
+    """Templates of cells and free texts, named by the SHA-256 of their
+    source, so that their compiled form is kept in the bytecode cache;
+    other names are layouts, from the layouts folder."""
+
+    def __init__(self, layouts: str | None) -> None:
+        self.sources: dict[str, str] = {}
+        self.layouts = jinja2.FileSystemLoader(layouts) if layouts else None
+
+    def get_source(self, environment, template):
+        if template in self.sources:
+            source = self.sources[template]
+            return source, None, lambda: True
+        if self.layouts is None:
+            raise jinja2.TemplateNotFound(template)
+        return self.layouts.get_source(environment, template)
+
+
+#: The values a Markdown render is collecting (see :func:`render`).
+_VALUES: contextvars.ContextVar[list | None] = contextvars.ContextVar("ntm_prose", default=None)
+
+
+@jinja2.pass_eval_context  # never called at compile time on constants
+def _keep(eval_ctx: Any, value: Any) -> Any:
+    """Jinja2's ``finalize``: outside Markdown the value as it is; inside,
+    its escaped text is kept aside and a token stands in its place."""
+    values = _VALUES.get()
+    if values is None:
+        return value
+    if value is None:
+        raise ProseError("a value to print is missing (None); test it with {% if ... %} first")
+    values.append(str(escape(value)))
+    return f"\ue000{len(values) - 1}\ue001"
+
+
 @lru_cache(maxsize=None)
 def environment(layouts: str | None = None) -> jinja2.Environment:
     """The strict, autoescaping Jinja2 environment with :data:`FILTERS`;
-    ``layouts`` is the folder ``{% include %}`` and layouts load from."""
+    ``layouts`` is the folder ``{% include %}`` and layouts load from.
+    Compiled templates are kept in the cache folder
+    (:func:`ntm_lib.paths.cache_dir`), keyed by their source."""
+    from ..paths import cache_dir
+
+    # Compiled code depends on this module and Jinja2 too, not only on the source.
+    salt = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()
+    folder = cache_dir() / "prose" / salt[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(folder))
+    except OSError:  # a read-only home: compile every time
+        bytecode = None
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(layouts) if layouts else None,
+        loader=_SourceLoader(layouts), bytecode_cache=bytecode, finalize=_keep,
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
         trim_blocks=False, lstrip_blocks=True)
     env.filters.update(FILTERS)
     return env
+
+
+def _template(env: jinja2.Environment, source: str) -> jinja2.Template:
+    name = "prose-" + hashlib.sha256(source.encode("utf-8")).hexdigest()
+    env.loader.sources[name] = source
+    return env.get_template(name)
 
 
 def _markdown() -> MarkdownIt:
@@ -188,24 +243,19 @@ def render(source: str, names: dict[str, Any], *, markdown: bool = True,
     env = environment(str(layouts) if layouts else None)
     where = where or {}
     values: list[str] = []
-
-    def keep(value: Any) -> str:
-        if value is None:
-            raise ProseError("a value to print is missing (None); test it with "
-                             "{% if ... %} first", **where)
-        values.append(str(escape(value)))
-        return f"\ue000{len(values) - 1}\ue001"
-
+    token = _VALUES.set(values if markdown else None)
     try:
-        if markdown:
-            env = env.overlay(finalize=keep)
-        text = env.from_string(source).render(names)
-    except ProseError:
+        text = _template(env, source).render(names)
+    except ProseError as exc:
+        for key, value in where.items():
+            setattr(exc, key, value)
         raise
     except jinja2.TemplateError as exc:
         raise _located(exc, where, names) from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise ProseError(f"a filter or value failed: {exc}", **where) from None
+    finally:
+        _VALUES.reset(token)
     if not markdown:
         return keep_numbers_together(text)
     html = _MD.render(text)
@@ -213,13 +263,20 @@ def render(source: str, names: dict[str, Any], *, markdown: bool = True,
     return _TOKEN.sub(lambda m: keep_numbers_together(values[int(m.group(1))]), html).strip()
 
 
+@lru_cache(maxsize=1)
+def _text_environment() -> jinja2.Environment:
+    env = environment(None).overlay(autoescape=False, finalize=None)
+    env.loader = _SourceLoader(None)
+    return env
+
+
 def render_text(source: str, names: dict[str, Any], *, where: dict[str, Any] | None = None) -> str:
     """A free text (one sentence of a params file) filled with ``names``:
     plain text, not HTML (it is escaped where it is inserted)."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    env.filters.update(FILTERS)
+    if "{" not in source:
+        return source
     try:
-        return env.from_string(source).render(names)
+        return _template(_text_environment(), source).render(names)
     except jinja2.TemplateError as exc:
         raise _located(exc, where or {}, names) from None
     except (TypeError, ValueError, AttributeError) as exc:

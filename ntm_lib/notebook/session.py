@@ -73,10 +73,8 @@ class Report:
             known = sorted(p.name[:-8] for p in self.layouts.glob("*.html.j2"))
             raise ProseError(f"no layout {name!r}; layouts: {', '.join(known)}",
                              file=relative_to_root(path))
-        from ..load.inputs import record_input
-
         data = path.read_bytes()
-        record_input(relative_to_root(path), data, 0)  # a template is an input of the run
+        self.context.inputs.add(relative_to_root(path), data, 0)  # an input of the run
         try:
             return render(data.decode("utf-8"), self.names, markdown=False,
                           layouts=self.layouts)

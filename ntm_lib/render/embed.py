@@ -27,6 +27,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from ..paths import cache_dir
 from ..errors import DiskFullError, UnsafePathError
 from ..fonts import SerifFont, report_serif
 from ..safeio import atomic_write, sha256_bytes
@@ -63,15 +64,6 @@ def text_of(html: str) -> str:
 
 #: Bump when the subsetting options change, so cached subsets are made again.
 _SUBSET_RECIPE = b"woff-all-features-all-names-notdef-outline-1"
-
-
-def cache_dir() -> Path:
-    """Where made font subsets are kept between processes: ``$NTM_CACHE_DIR``,
-    else the user cache folder (``~/.cache/ntm-workbook`` on Linux). Safe to
-    delete; entries are named by the SHA-256 of everything they depend on."""
-    import platformdirs
-
-    return Path(os.environ.get("NTM_CACHE_DIR") or platformdirs.user_cache_dir("ntm-workbook"))
 
 
 @lru_cache(maxsize=16)

@@ -23,7 +23,8 @@ from ..load import (
     load_criteria_sets,
     load_header_style,
     load_status_labels,
-    reset_inputs_read,
+    InputLog,
+    collect_inputs,
 )
 from ..params import (
     parameter_names,
@@ -68,6 +69,9 @@ class ReportContext:
         ``data/reference/validation_rules.csv`` (:class:`ntm_lib.validate.RuleWarning`).
     poverty:
         :class:`ntm_lib.calc.PovertyProgress`, or ``None`` (no data).
+    inputs:
+        :class:`ntm_lib.load.InputLog` of the files read to prepare the
+        report (the layouts the notebook shows are added to it).
     header_style, band_rule, status_labels:
         Reference data used for the layout and wording.
     """
@@ -88,6 +92,7 @@ class ReportContext:
     totals: dict[str, Any]
     inconsistencies: list[calc.Inconsistency] = field(default_factory=list)
     poverty: calc.PovertyProgress | None = None
+    inputs: InputLog = field(default_factory=InputLog)
 
     @property
     def year(self) -> int:
@@ -107,17 +112,23 @@ class ReportContext:
         return day.day, day.month, day.year
 
 
-def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext:
-    """Validate the parameters found in ``namespace`` and compute the report.
+def prepare_report(params: Mapping[str, Any], *, data_dir=None) -> ReportContext:
+    """Validate ``params`` and compute the report.
 
     Parameters
     ----------
-    namespace:
-        A mapping holding every report parameter by name, such as the
-        notebook's ``globals()`` after the parameters cell (extra names are
-        ignored).
+    params:
+        The report parameters, as :func:`ntm_lib.params.load_params` returns
+        them from a params file (every parameter of
+        ``ntm_lib/params/schema.v1.json`` but the secret ones, which come
+        from ``NTM_SECRET_<NAME>`` environment variables).
     data_dir:
         Data folder; ``None`` means ``<project>/data``.
+
+    Returns
+    -------
+    ReportContext
+        With ``inputs``: the files read to prepare it (path, SHA-256, rows).
 
     Raises
     ------
@@ -128,16 +139,20 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
     """
     secret = set(secret_names())
     names = [n for n in parameter_names() if n not in secret]
-    missing = [n for n in names if n not in namespace]
+    missing = [n for n in names if n not in params]
     if missing:
         raise ParameterError(f"missing parameter(s) {', '.join(missing)}")
-    params = {n: namespace[n] for n in names}
+    given = params
+    params = {n: given[n] for n in names}
     validate_params(params)
     # Secrets arrive through the kernel's environment (see ntm_lib.run.report),
     # so they never appear in the notebook's injected cell.
-    secrets = {n: namespace.get(n) or os.environ.get(secret_env_name(n)) for n in sorted(secret)}
+    secrets = {n: given.get(n) or os.environ.get(secret_env_name(n)) for n in sorted(secret)}
+    with collect_inputs() as log:
+        return _compute(params, secrets, data_dir, log)
 
-    reset_inputs_read()
+
+def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
     year = int(params["year"])
     criteria_set = load_criteria_set(params["criteria_set"], data_dir)
     advanced_set = (
@@ -162,15 +177,17 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
     subject = Subject(facts, load_criteria_sets(data_dir), criteria_set, advanced_set)
     problems: list[calc.Inconsistency] = list(rule_warnings(subject, data_dir))
     poverty = calc.poverty_progress(facts.poverty)
+    header_style = load_header_style(params["header_style"], data_dir)
+    status_labels = load_status_labels(data_dir)
     return ReportContext(
         params=params,
         secrets=secrets,
         facts=facts,
         criteria_set=criteria_set,
         advanced_set=advanced_set,
-        header_style=load_header_style(params["header_style"], data_dir),
+        header_style=header_style,
         band_rule=band_rule,
-        status_labels=load_status_labels(data_dir),
+        status_labels=status_labels,
         current=current,
         previous=previous,
         changes=changes,
@@ -179,4 +196,5 @@ def prepare_report(namespace: Mapping[str, Any], data_dir=None) -> ReportContext
         totals=totals,
         inconsistencies=problems,
         poverty=poverty,
+        inputs=log,
     )

@@ -10,7 +10,6 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ..load import inputs_read
 from .context import ReportContext
 
 
@@ -117,6 +116,6 @@ def figures_of(ctx: ReportContext) -> list[dict[str, Any]]:
                     description="Consistency warnings"))
     out.append(dict(name="secrets_given", value=[n for n, v in ctx.secrets.items() if v],
                     description="Secret parameters the run received (names only)"))
-    out.append(dict(name="inputs", value=inputs_read(),
+    out.append(dict(name="inputs", value=ctx.inputs.entries(),
                     description="Input files read, with SHA-256 and row count"))
     return out

@@ -1,7 +1,7 @@
 """Roll-up reports: one province (or district) and year, from the figures
 recorded in the archived commune notebooks (never from the raw data again).
 
-- :mod:`~ntm_lib.rollup.runs`: reading archived runs back (light, standard
+- :mod:`~ntm_lib.run.runs`: reading archived runs back (light, standard
   library only: the batch's incremental check uses it);
 - :mod:`~ntm_lib.rollup.collect`: one row per commune from its recorded figures;
 - :mod:`~ntm_lib.rollup.sections`: the roll-up's tables and chart as HTML;
@@ -11,7 +11,7 @@ recorded in the archived commune notebooks (never from the raw data again).
 
 
 def __getattr__(name: str):
-    """Heavier names load on first use, so ``import ntm_lib.rollup.runs`` stays quick."""
+    """Heavier names load on first use, so ``import ntm_lib.run.runs`` stays quick."""
     if name in ("collect_rollup", "RollupContext"):
         from . import collect
         return getattr(collect, name)

@@ -34,7 +34,7 @@ from ..paths import build_dir, notebooks_dir, project_root, relative_to_root
 from ..redact import redact_bytes
 from ..safeio import atomic_write, sha256_file
 from .collect import planned_inputs
-from .runs import ROLLUP_PREFIX, read_run, relative
+from ..run.runs import ROLLUP_PREFIX, read_run, relative
 from .sections import LINK_ATTR
 
 NOTEBOOK_NAME = "province_summary.ipynb"
@@ -76,7 +76,8 @@ def last_ok(folder: Path):
 
 def _fresh(run, build: Path, year: int, province, district, template: Path) -> str | None:
     """Why the roll-up must be built again, or None when ``run`` is up to date."""
-    from ..batch.fingerprint import library_sha256, sha256_now
+    from ..run.manifest import library_digest as library_sha256
+    from ..safeio import sha256_now
 
     if run is None:
         return "no successful roll-up yet"

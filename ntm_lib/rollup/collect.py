@@ -17,7 +17,7 @@ from typing import Any
 
 from ..record import read_figures
 from ..safeio import sha256_file
-from .runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
+from ..run.runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
 
 LINKS = (("HTML", "report.html"), ("PDF", "report.pdf"),
          ("notebook", "commune_report.ipynb"), ("manifest", "manifest.json"))

@@ -1,0 +1,73 @@
+"""The code that made a report, kept with its evidence.
+
+A manifest names the library by ``environment.library_sha256`` (a digest
+over the files of ``ntm_lib``, :func:`ntm_lib.run.manifest.library_digest`)
+and the git commit. When the work tree has uncommitted changes (or there is
+no git), the commit does not say which code ran; so the library's files are
+kept once per digest, content-addressed, in
+``build/code/ntm_lib-<library_sha256>.tar.gz``, and the manifest names that
+file (``environment.library_copy``). The archive is deterministic (sorted
+names, no times, no owners), so the same code gives the same bytes; it is
+written once and never overwritten. The notebook and its layouts are inputs
+of each run and are already copied into its bag.
+
+:func:`check_library_copy` recomputes the digest from an archive's files.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+from pathlib import Path
+
+from ..errors import UnsafePathError
+from ..safeio import atomic_write, sha256_bytes
+
+CODE_DIR = "code"
+
+
+def library_files() -> list[tuple[str, Path]]:
+    """(relative path, file) of every file the library digest covers, sorted."""
+    package = Path(__file__).resolve().parent.parent
+    return sorted((p.relative_to(package).as_posix(), p) for p in package.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
+def _archive() -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, path in library_files():
+            data = path.read_bytes()
+            info = tarfile.TarInfo(f"ntm_lib/{name}")
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def keep_library_copy(build: Path, digest: str) -> str:
+    """Store the library's files under ``build/code/`` once for ``digest``;
+    return the archive's path relative to ``build``."""
+    relative = f"{CODE_DIR}/ntm_lib-{digest}.tar.gz"
+    target = build / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            atomic_write(target, _archive(), overwrite=False, redact=False, within=build)
+        except UnsafePathError:  # another run stored it first
+            pass
+    return relative
+
+
+def check_library_copy(path: Path) -> str:
+    """The library digest recomputed from the files of archive ``path``
+    (equal to the digest in its name when intact)."""
+    digest = hashlib.sha256()
+    with tarfile.open(path, "r:gz") as tar:
+        members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
+        for member in members:
+            data = tar.extractfile(member).read()
+            digest.update(member.name.removeprefix("ntm_lib/").encode("utf-8") + b"\0")
+            digest.update(sha256_bytes(data).encode("ascii"))
+    return digest.hexdigest()
