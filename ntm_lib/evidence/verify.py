@@ -190,11 +190,42 @@ def verify_recorded(path: str | Path) -> BagReport:
 
 
 def verify_run(path: str | Path) -> BagReport:
-    """:func:`verify_bag` for a bag, :func:`verify_recorded` otherwise."""
+    """:func:`verify_bag` for a bag, :func:`verify_recorded` otherwise;
+    then the copy of the library the run names, if any (:func:`verify_code`)."""
     path = Path(path)
     if (path / "bagit.txt").exists() or (path / "bagit.txt").is_symlink():
-        return verify_bag(path)
-    return verify_recorded(path)
+        report = verify_bag(path)
+    else:
+        report = verify_recorded(path)
+    if report.ok:
+        verify_code(path, report)
+    return report
+
+
+def verify_code(run: Path, report: BagReport) -> None:
+    """The library copy a manifest names (``environment.library_copy``,
+    :mod:`ntm_lib.run.codecopy`) must be there, in the build folder, and its
+    files must still give the digest the manifest records."""
+    from ..run.codecopy import check_library_copy
+
+    try:
+        environment = read_manifest(run).get("environment") or {}
+    except Exception:  # noqa: BLE001 - a bad manifest is reported by the checks above
+        return
+    copy = environment.get("library_copy")
+    if not copy:
+        return
+    target = _build_root(run) / copy
+    if target.is_symlink() or not target.is_file():
+        report.missing.append(f"(build folder) {copy}")
+        return
+    try:
+        digest = check_library_copy(target)
+    except Exception as exc:  # noqa: BLE001 - a damaged archive
+        report.errors.append(f"{copy}: not a readable library copy ({exc})")
+        return
+    if digest != environment.get("library_sha256"):
+        report.changed.append(f"(build folder) {copy}")
 
 
 def _build_root(path: Path) -> Path:

@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import io
 import tarfile
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import UnsafePathError
@@ -71,3 +72,22 @@ def check_library_copy(path: Path) -> str:
             digest.update(member.name.removeprefix("ntm_lib/").encode("utf-8") + b"\0")
             digest.update(sha256_bytes(data).encode("ascii"))
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def library_changed(digest: str, root: str) -> bool:
+    """Whether the library that has ``digest`` may differ from the git
+    commit the manifest names: True when ``root`` is not a git checkout or
+    ``ntm_lib/`` has uncommitted changes or files git does not track.
+    Asked once per process and digest."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "ntm_lib"], cwd=root,
+                             capture_output=True, text=True, timeout=20, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    package = Path(__file__).resolve().parent.parent
+    if package.parent != Path(root).resolve():  # the library is installed from elsewhere
+        return True
+    return bool(out.stdout.strip())

@@ -35,6 +35,7 @@ from ..notebook.parts import left_out
 from ..record import read_figures
 from ..safeio import atomic_write
 from . import archive
+from .codecopy import keep_library_copy, library_changed
 from .bag import copy_inputs, make_run_bag, payload_path
 from .execute import CELL_TIMEOUT, START_TIMEOUT, execute_notebook
 from .manifest import SCHEMA, environment, sha256_file
@@ -225,6 +226,10 @@ def build_report(
     try:
         manifest, font = _new_manifest(run_id, commune, year, params, secrets, shown, params_path,
                                        notebook, started)
+        environment_ = manifest["environment"]
+        if library_changed(environment_["library_sha256"], str(project_root())):
+            # The commit does not say which code ran: keep the code itself.
+            environment_["library_copy"] = keep_library_copy(build, environment_["library_sha256"])
     except BaseException:  # interrupted already: nothing of this run is left
         archive.discard_run(partial)
         raise
