@@ -71,8 +71,10 @@ def _report_exporter_class():
         and JupyterLab cells a ``tabindex``; the report template writes its
         own Vietnamese alt text and has no JupyterLab cells, and the
         re-serialising lowered the case of inline SVG names (``viewBox``).
-        The filters are registered as HTMLExporter does; with an nbconvert
-        whose internals differ, its own full path runs instead.
+        The filters are registered as HTMLExporter does, through nbconvert's
+        public classes only (the notebook's own metadata, the resources as
+        given); with an nbconvert whose classes differ, its own full path
+        runs instead.
         """
 
         def from_notebook_node(self, nb, resources=None, **kw):
@@ -84,10 +86,9 @@ def _report_exporter_class():
                 lexer = info.get("pygments_lexer", info.get("name", None))
                 highlight = self.filters.get(
                     "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-                resources = self._init_resources(resources)
-                data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                data_type = WidgetsDataTypeFilter(notebook_metadata=nb.metadata,
                                                   parent=self, resources=resources)
-            except (AttributeError, ImportError, TypeError):
+            except (ImportError, TypeError):
                 return super().from_notebook_node(nb, resources, **kw)
             self.register_filter("highlight_code", highlight)
             self.register_filter("filter_data_type", data_type)
