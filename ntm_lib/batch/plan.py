@@ -32,6 +32,8 @@ class Task:
     year: int
     slug: str
     params: Path
+    #: Write report.docx too (``ntm batch --no-docx``: False).
+    docx: bool = True
 
     @property
     def key(self) -> str:

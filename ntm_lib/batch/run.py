@@ -71,6 +71,7 @@ def run_batch(
     build: str | Path | None = None,
     notebook: str | Path | None = None,
     rollup: bool = True,
+    docx: bool = True,
     progress: bool = True,
     fork_kernels: bool = True,
     on_done: Callable[[Outcome], None] | None = None,
@@ -92,6 +93,8 @@ def run_batch(
         Seconds one report's notebook may run before its kernel is interrupted.
     rollup:
         Build the roll-up report of each province of the batch afterwards.
+    docx:
+        Write each report's ``report.docx`` too (False: ``--no-docx``).
 
     Returns
     -------
@@ -119,6 +122,10 @@ def run_batch(
         raise NotebookError("report notebook not found", file=relative_to_root(notebook_path))
     workers = max(1, workers or os.cpu_count() or 1)
     tasks = plan(year, communes)
+    if not docx:
+        from dataclasses import replace
+
+        tasks = [replace(task, docx=False) for task in tasks]
     if scheduler:  # also when every report is up to date: a bad address is refused
         from .dask import check_scheduler
 

@@ -23,7 +23,7 @@ from typing import Any
 from .plan import Task, params_code
 
 #: Steps whose seconds a record keeps, from the run's manifest timings.
-STEPS = ("kernel_start", "execution", "html", "pdf", "archive")
+STEPS = ("kernel_start", "execution", "html", "pdf", "docx", "archive")
 
 _READY: dict[str, Any] = {}
 
@@ -140,9 +140,10 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
         code = params_code(task.params) or task.slug
         commune = resolve_commune(code)
         outcome.code, outcome.name = commune.code, commune.name
-        if commune.slug != task.slug:
+        if task.slug not in _report_slugs(commune.slug):
             raise NtmError(f"this params file is for {commune.name} ({commune.code}), whose "
-                           f"slug is {commune.slug}: name it {commune.slug}.yaml",
+                           f"slug is {commune.slug}: name it {commune.slug}.yaml (or "
+                           f"{commune.slug}-<period>.yaml for a period report)",
                            file=str(task.params))
         if watchdog:
             watchdog.start()
@@ -150,7 +151,8 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
         # cell and keeps the executed notebook, as any batch failure does.
         with execution_time_limit(timeout):
             result = build_report(commune.code, task.year, params_path=task.params,
-                                  notebook=notebook, build=build, check_data=False)
+                                  notebook=notebook, build=build, check_data=False,
+                                  docx=task.docx)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a failure stays with its commune
@@ -221,3 +223,12 @@ class _Watchdog:
         self._cancelled = True
         if self._timer:
             self._timer.cancel()
+
+
+def _report_slugs(slug: str) -> set[str]:
+    """The params file names a commune's reports may have: its slug (the
+    year) and ``<slug>-<period>`` for each period of ``periods.csv``."""
+    from ..load.periods import load_periods
+    from ..run.report import report_slug
+
+    return {report_slug(slug, p) for p in load_periods()}

@@ -7,6 +7,7 @@ from .criteria import (
     CriteriaChanges,
     CriteriaSummary,
     criteria_changes,
+    statuses_at,
     statuses_for,
     summarise_criteria,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "criteria_changes",
     "poverty_progress",
     "quarterly_totals",
+    "statuses_at",
     "statuses_for",
     "summarise_criteria",
 ]

@@ -160,3 +160,26 @@ def statuses_for(criteria_status: pd.DataFrame, set_id: str, year: int) -> pd.Da
     ``criterion``, ``status``) for one set and year; empty when none."""
     rows = criteria_status[(criteria_status["set_id"] == set_id) & (criteria_status["year"] == year)]
     return rows.reset_index(drop=True)
+
+
+def statuses_at(criteria_status: pd.DataFrame, set_id: str, year: int,
+                end: "dt.date | None" = None) -> pd.DataFrame:
+    """The statuses of one set in ``year`` as they stood on ``end`` (the
+    last day of the report period): the rows dated (``as_of``) on or before
+    it, and of those the latest date of each criterion (a row without a date
+    counts as the end of its year). With ``end`` None: every row of the year
+    (:func:`statuses_for`). A 6-month report thus reads the statuses of
+    30/6, not those of the year end."""
+    import datetime as dt
+
+    rows = statuses_for(criteria_status, set_id, year)
+    if end is None or not len(rows):
+        return rows
+    dates = [d if d is not None and d == d else dt.date(int(year), 12, 31)
+             for d in rows["as_of"]] if "as_of" in rows else [dt.date(int(year), 12, 31)] * len(rows)
+    rows = rows.assign(_as_of=dates)
+    rows = rows[rows["_as_of"] <= end]
+    if not len(rows):
+        return rows.drop(columns="_as_of").reset_index(drop=True)
+    latest = rows.groupby("criterion")["_as_of"].transform("max")
+    return rows[rows["_as_of"] == latest].drop(columns="_as_of").reset_index(drop=True)

@@ -24,8 +24,9 @@ AGGREGATION: dict[str, str] = {
 }
 
 
-def quarterly_totals(quarterly: pd.DataFrame) -> dict[str, float | int | None]:
-    """Year figures from the quarterly rows.
+def quarterly_totals(quarterly: pd.DataFrame,
+                     quarters: "tuple[int, ...] | None" = None) -> dict[str, float | int | None]:
+    """The figures of a report period from the quarterly rows.
 
     Parameters
     ----------
@@ -34,19 +35,27 @@ def quarterly_totals(quarterly: pd.DataFrame) -> dict[str, float | int | None]:
         :data:`AGGREGATION`: ``documents_issued``, ``visits`` (counts),
         ``support_million_vnd`` (million VND), ``criteria_met``,
         ``criteria_registered``.
+    quarters:
+        The quarters of the report period (``(1, 2)`` for 6 months); None
+        for every row given (the year).
 
     Returns
     -------
     dict
         Keys of :data:`AGGREGATION` plus ``quarters`` (number of quarters
-        reported) and ``last_quarter``. A sum over quarters that all lack a
+        reported), ``last_quarter`` and ``missing_quarters`` (quarters of
+        the period without a row: the total then covers fewer quarters). A sum over quarters that all lack a
         value is ``None`` ("no data"), as is a stock with no value in its last
         quarter.
     """
     rows = quarterly.sort_values("quarter")
+    if quarters is not None:
+        rows = rows[rows["quarter"].isin(list(quarters))]
+    present = {int(q) for q in rows["quarter"]}
     totals: dict[str, float | int | None] = {
         "quarters": int(len(rows)),
         "last_quarter": int(rows["quarter"].iloc[-1]) if len(rows) else None,
+        "missing_quarters": [q for q in (quarters or ()) if q not in present],
     }
     for column, how in AGGREGATION.items():
         values = rows[column]

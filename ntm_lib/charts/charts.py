@@ -86,12 +86,15 @@ def criteria_status_figure(
     current: CriteriaSummary,
     criteria_set,
     year: int,
+    labels: tuple[str, str] | None = None,
 ) -> Figure:
     """Status of every criterion at the end of ``year - 1`` and ``year``.
 
     One row per criterion of the set (any size), one column per year; a
     coloured cell says met / not met / no data. Returns the figure
-    (:func:`to_svg` turns it into SVG text).
+    (:func:`to_svg` turns it into SVG text). ``labels`` name the two
+    columns (default "Cuối năm <year - 1>", "Cuối năm <year>"; a 6-month
+    report passes the date of its statuses).
     """
     columns = [(year - 1, previous), (year, current)]
     numbers = list(criteria_set.numbers)
@@ -111,7 +114,7 @@ def criteria_status_figure(
         ax.set_xlim(0, len(columns))
         ax.set_ylim(len(numbers), 0)
         ax.set_xticks([x + 0.5 for x in range(len(columns))],
-                      [f"Cuối năm {y}" for y, _ in columns])
+                      list(labels) if labels else [f"Cuối năm {y}" for y, _ in columns])
         ax.xaxis.tick_top()
         ax.set_yticks([y + 0.5 for y in range(len(numbers))],
                       [f"{n}. {criteria_set.name_of(n)}" for n in numbers])

@@ -34,6 +34,8 @@ def register(sub) -> None:
                        help="report notebook (default notebooks/commune_report.ipynb)")
     batch.add_argument("--build", type=Path, help="output folder (default build/)")
     batch.add_argument("--no-rollup", action="store_true", help="do not build the roll-up reports")
+    batch.add_argument("--no-docx", action="store_true",
+                       help="do not write report.docx (the Word document) beside the HTML and PDF")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(func=command)
 
@@ -48,7 +50,8 @@ def command(args: argparse.Namespace) -> int:
             record = run_batch(args.year, args.commune, workers=args.workers,
                                scheduler=args.scheduler, force=args.force, timeout=args.timeout,
                                build=args.build, notebook=args.notebook,
-                               rollup=not args.no_rollup, progress=not args.quiet)
+                               rollup=not args.no_rollup, docx=not args.no_docx,
+                               progress=not args.quiet)
     except RecordNotWritten as exc:  # what was done is still shown, then the error line
         print(summary_table(exc.record))
         raise

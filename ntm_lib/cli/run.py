@@ -18,7 +18,12 @@ def register(sub) -> None:
     run.add_argument("--params", type=Path, help="params YAML (default params/<year>/<slug>.yaml)")
     run.add_argument("--notebook", type=Path,
                      help="report notebook (default notebooks/commune_report.ipynb)")
+    run.add_argument("--period", help="report period: q1-q4, 6m, 9m or year (default: the "
+                                      "params file's; the default params file of a period is "
+                                      "params/<year>/<slug>-<period>.yaml)")
     run.add_argument("--build", type=Path, help="output folder (default build/)")
+    run.add_argument("--no-docx", action="store_true",
+                     help="do not write report.docx (the Word document) beside the HTML and PDF")
     run.set_defaults(func=command)
 
 
@@ -28,7 +33,8 @@ def command(args: argparse.Namespace) -> int:
 
     with interrupt_on_sigterm():  # kill/timeout clean up as Ctrl-C does
         result = build_report(args.commune, args.year, params_path=args.params,
-                              notebook=args.notebook, build=args.build)
+                              notebook=args.notebook, build=args.build, period=args.period,
+                              docx=not args.no_docx)
     _say_left_out(result.left_out)
     if result.status != "ok":
         what = "the report notebook failed" if isinstance(result.error, ExecutionError) \

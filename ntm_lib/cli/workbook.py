@@ -20,7 +20,12 @@ def register(sub) -> None:
                     "headings, drop-down lists, a guide sheet; pre-filled with the commune, the "
                     "criteria of the set, last year's statuses and whatever data/ and params/ "
                     "already hold for the year.")
-    tpl.add_argument("--commune", required=True, help='commune code ("02881") or slug ("nam-mon")')
+    tpl.add_argument("--commune", required=True,
+                     help='commune code ("02881"), slug ("nam-mon") or name ("Nậm Mòn"), on the map '
+                          "in force at the end of --year (districts until 2024, the map of "
+                          "01/7/2025 from 2025)")
+    tpl.add_argument("--province", help="province code or name, to tell same-named communes apart")
+    tpl.add_argument("--district", help="district code or name (years before 2025 only)")
     tpl.add_argument("--year", required=True, type=year_type, help="year reported on, e.g. 2024")
     tpl.add_argument("--out", type=Path, help="workbook to write, *.xlsx (default "
                      "<slug>-<year>.xlsx); never inside params/ or data/")
@@ -51,11 +56,14 @@ def template_command(args: argparse.Namespace) -> int:
 
     if args.out is not None:  # refused before anything is gathered
         check_target(args.out, force=args.force)
-    known = gather(args.commune, args.year, criteria_set=args.criteria_set)
+    known = gather(args.commune, args.year, criteria_set=args.criteria_set,
+                   province=args.province, district=args.district)
     out = args.out or Path(f"{known.commune.slug}-{args.year}.xlsx")
     write_template(out, known, force=args.force)
-    print(f"wrote {out}: xã {known.commune.name} ({known.commune.code}), năm {args.year}, "
-          f"bộ tiêu chí {known.main.set_id}")
+    c = known.commune
+    where = f", {c.district_type_vi} {c.district_name}" if c.district_name else ""
+    print(f"wrote {out}: {c.type_vi} {c.name} ({c.code}){where}, {c.province_type_vi} "
+          f"{c.province_name}, năm {args.year}, bộ tiêu chí {known.main.set_id}")
     print(f"fill it in, then: ntm import {out}")
     return 0
 

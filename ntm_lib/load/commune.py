@@ -8,6 +8,7 @@ and rates are computed downstream (``ntm_lib.calc``), not here.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -17,6 +18,7 @@ import pandas as pd
 from ..errors import DataError, DataErrors, Problems
 from ..paths import relative_to_root
 from .criteria import CriteriaSet, load_criteria_sets
+from .periods import days, in_force
 from .reference import STATUSES
 from .registry import Commune, resolve_commune
 from .tables import Column, cap_problems, data_path, read_table, records
@@ -192,6 +194,7 @@ def load_commune_facts(
             f"no data for {year} (years with data: {', '.join(map(str, years)) or 'none'})",
             file=folder_rel,
         )
+    check_poverty_standards(frames["poverty.csv"], data_dir)
     return CommuneFacts(
         commune=commune,
         year=year,
@@ -260,10 +263,17 @@ def _check_status(
             ))
         if year is None:
             continue
-        key = (set_id, year, number)
-        if key in first:
+        if not in_force(criteria_set, dt.date(year, 1, 1), dt.date(year, 12, 31)):
             problems.add(DataError(
-                f"criterion {number} of set {set_id} in {year} is listed twice "
+                f"criteria set {set_id} ({criteria_set.legal_source}) is {days(criteria_set)}, "
+                f"not in {year}", file=file, row=row, column="set_id", found=set_id))
+            continue
+        as_of = rec.get("as_of")
+        key = (set_id, year, as_of, number)
+        if key in first:
+            when = f" on {as_of:%d/%m/%Y}" if as_of else ""
+            problems.add(DataError(
+                f"criterion {number} of set {set_id} in {year}{when} is listed twice "
                 f"(rows {first[key]} and {row})",
                 file=file, row=row, column="criterion", found=number,
             ))
@@ -324,3 +334,29 @@ def _check_row(rec: dict[str, Any], row: int, add: Any) -> None:
     if issued is not None and rec["year"] is not None and issued.year != rec["year"]:
         add(f"issued in {issued.year}, outside the year {rec['year']} of this row", row,
             "issued_on", expected=f"a date in {rec['year']}", found=issued.isoformat())
+
+
+def check_poverty_standards(poverty: pd.DataFrame, data_dir=None) -> None:
+    """Each row of ``poverty.csv`` must name a standard of ``poverty_standards.csv``
+    that governs its year (Decree 07/2021/NĐ-CP through 2026, Decree
+    351/2025/NĐ-CP from 2027): rates on a standard out of force are not
+    comparable. Raises :class:`DataError` with file, row and column."""
+    import datetime as dt
+
+    from .periods import days, in_force, load_poverty_standards
+
+    standards = load_poverty_standards(data_dir)
+    file, rows = poverty.attrs.get("file"), poverty.attrs.get("rows") or []
+    for i, (name, year) in enumerate(zip(poverty["poverty_standard"], poverty["year"])):
+        if name is None or name != name:
+            continue
+        row = rows[i] if i < len(rows) else None
+        standard = standards.get(name)
+        if standard is None:
+            raise DataError(f"unknown poverty standard {name!r}", file=file, row=row,
+                            column="poverty_standard",
+                            expected="a legal_source of data/reference/poverty_standards.csv: "
+                                     + ", ".join(standards))
+        if not in_force(standard, dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)):
+            raise DataError(f"poverty standard {name} is {days(standard)}, not in {year}",
+                            file=file, row=row, column="poverty_standard")

@@ -31,6 +31,7 @@ SETS_COLUMNS = [
     Column("legal_source", "str"),
     Column("issued_on", "date"),
     Column("in_force_from", "date"),
+    Column("in_force_to", "date", required=False),
     Column("verified", "bool"),
     Column("note", "str", required=False),
 ]
@@ -43,7 +44,7 @@ CRITERIA_COLUMNS = [
 ]
 _SET_FIELDS = (
     "set_id", "name_vi", "name_en", "scope", "legal_source",
-    "issued_on", "in_force_from", "verified", "note",
+    "issued_on", "in_force_from", "in_force_to", "verified", "note",
 )
 Rows = list[tuple[int, dict[str, Any]]]
 
@@ -60,9 +61,10 @@ class CriteriaSet:
         Official Vietnamese name and an English gloss.
     scope:
         ``"national"`` or ``"provincial"`` (a province's version of a set).
-    legal_source, issued_on, in_force_from:
+    legal_source, issued_on, in_force_from, in_force_to:
         The decision that issued the set ("Quyết định 318/QĐ-TTg"), its date
-        and the date it took effect (:class:`datetime.date`).
+        and the first and last day it governs (:class:`datetime.date`;
+        ``in_force_to`` None when open-ended).
     verified:
         False when the names come from one weak source (Lào Cai's advanced
         set): reports should say so.
@@ -82,6 +84,7 @@ class CriteriaSet:
     legal_source: str
     issued_on: dt.date
     in_force_from: dt.date
+    in_force_to: dt.date | None
     verified: bool
     note: str | None
     criteria: pd.DataFrame = field(compare=False, repr=False)

@@ -46,6 +46,8 @@ BANDS_COLUMNS = [
     Column("label_en", "str"),
     Column("legal_source", "str"),
     Column("issued_on", "date"),
+    Column("in_force_from", "date"),
+    Column("in_force_to", "date", required=False),
 ]
 KEY_CRITERIA_COLUMNS = [
     Column("name_vi", "str"),
@@ -97,12 +99,17 @@ class BandRule:
         match them to a set with :meth:`CriteriaSet.find`.
     legal_source, issued_on:
         The decision that set the bands and its date.
+    in_force_from, in_force_to:
+        The days the rule governs (Decision 18/2022 governs 2021-2025; no
+        rule for 2026-2030 was found): a report of another period has no band.
     """
 
     bands: pd.DataFrame = field(compare=False, repr=False)
     key_criteria: tuple[str, ...]
     legal_source: str
     issued_on: dt.date
+    in_force_from: dt.date | None = None
+    in_force_to: dt.date | None = None
 
 
 def load_band_rule(data_dir: str | Path | None = None) -> BandRule:
@@ -165,7 +172,9 @@ def load_band_rule(data_dir: str | Path | None = None) -> BandRule:
     table = bands.sort_values("lower_percent", kind="stable", ignore_index=True)
     table.attrs = {}
     return BandRule(
-        bands=table, key_criteria=tuple(names), legal_source=first[0], issued_on=first[1]
+        bands=table, key_criteria=tuple(names), legal_source=first[0], issued_on=first[1],
+        in_force_from=rows[0][1]["in_force_from"] if rows else None,
+        in_force_to=rows[0][1]["in_force_to"] if rows else None,
     )
 
 

@@ -25,6 +25,14 @@ NAMES: tuple[tuple[str, str, str], ...] = (
     ("commune", "the commune: .code, .name, .kind (xã, phường...), .district (None after "
      "01/7/2025), .district_kind, .province, .province_kind", "object"),
     ("year", "year reported on", "year"),
+    ("period", "the report period: .id (q1-q4, 6m, 9m, year), .label (\"6 tháng đầu năm\"), "
+     ".title (\"6 tháng đầu năm 2026\", \"năm 2023\"), .next_title (the period the plans are "
+     "for: \"6 tháng cuối năm 2026\", \"năm 2024\"), .is_year, .quarters, .start, .end "
+     "(dates), .missing_quarters (quarters of the period without data)", "object"),
+    ("programmes", "the national target programmes in force in the period: .name, "
+     ".legal_source", "list"),
+    ("predecessors", "the units the commune was formed from (2025 merger): .code, .name, "
+     ".kind, .district; empty when it was not formed from others", "list"),
     ("next_year", "year + 1", "year"),
     ("previous_year", "year - 1", "year"),
     ("criteria", "the criteria set at the end of the year: .size, .set_name, .legal_source, "
@@ -42,12 +50,14 @@ NAMES: tuple[tuple[str, str, str], ...] = (
      "object or None"),
     ("poverty", "poverty: .reduction_points, .plan_points (percentage points), "
      ".rate_start_percent, .rate_end_percent, .percent_of_plan (percent of plan), "
-     ".standard; None without data", "object or None"),
+     ".standard; None without data, and in a report of part of the year (the figures are "
+     "the year's)", "object or None"),
     ("totals", "sums of the quarters: .documents_issued, .visits, .support_million_vnd "
      "(million VND), .criteria_met, .criteria_registered (of the last quarter)", "object"),
     ("quarters", "appendix rows: .quarter (1-4), .documents_issued, .visits, "
      ".support_million_vnd, .criteria_met, .criteria_registered", "list"),
-    ("documents", "documents issued: .kind, .number, .issued_on (date), .title", "list"),
+    ("documents", "documents issued in the period: .kind, .number, .issued_on (date), .title",
+     "list"),
     ("support", "material support: .description, .recipient_count, .recipient_unit, "
      ".amount_million_vnd (million VND, or None)", "list"),
     ("warnings", "messages of the consistency rules that failed (Vietnamese)", "list of text"),
@@ -169,21 +179,46 @@ def report_names(ctx) -> Record:
             key_criteria_not_met=[name for _, name in b.key_criteria_not_met],
             recognition_withdrawn=b.recognition_withdrawn)
     p = ctx.poverty
-    if p is not None and p.reduction_points is not None:
+    # Poverty figures are the year's (poverty.csv): a report of part of the
+    # year does not state them as its own.
+    if p is not None and p.reduction_points is not None and ctx.period.is_year:
         names["poverty"] = Record(
             reduction_points=p.reduction_points, plan_points=p.plan_reduction_points,
             rate_start_percent=p.rate_start_percent, rate_end_percent=p.rate_end_percent,
             percent_of_plan=p.percent_of_plan, standard=p.standard)
+    period, year = ctx.period, ctx.year
+    names["period"] = Record(
+        id=period.period_id, label=period.label_vi, title=period.title(year),
+        next_title=period.next_title(year), is_year=period.is_year,
+        quarters=list(period.quarters), start=period.start(year), end=period.end(year),
+        missing_quarters=list(ctx.totals.get("missing_quarters") or []))
+    names["programmes"] = [Record(name=p.fields["name_vi"], legal_source=p.fields["legal_source"])
+                           for p in ctx.programmes]
+    names["predecessors"] = [Record(code=u.code, name=u.name, kind=u.type_vi,
+                                    district=u.district_name) for u in predecessors_of(c)]
     t = ctx.totals
     names["totals"] = Record({k: _value(t.get(k)) for k in (
         "documents_issued", "visits", "support_million_vnd", "criteria_met",
         "criteria_registered")})
     names["quarters"] = _rows(ctx.facts.quarterly.sort_values("quarter"))
-    names["documents"] = _rows(ctx.facts.documents.sort_values("issued_on"),
-                               kind_vi="kind", title_vi="title")
+    docs = ctx.facts.documents.sort_values("issued_on")
+    start, end = period.start(year), period.end(year)
+    docs = docs[[start <= as_date(d) <= end for d in docs["issued_on"]]] if len(docs) else docs
+    names["documents"] = _rows(docs, kind_vi="kind", title_vi="title")
     names["support"] = _rows(ctx.facts.support, description_vi="description",
                              recipient_unit_vi="recipient_unit")
     return names
+
+
+def predecessors_of(commune) -> list:
+    """The registry's units whose successor is ``commune`` (the old communes
+    a new one was formed from on 01/7/2025), in code order."""
+    from ..load import load_registry
+
+    registry = load_registry()
+    units = registry.values() if isinstance(registry, dict) else registry
+    return sorted((u for u in units if getattr(u, "successor_code", None) == commune.code),
+                  key=lambda u: u.code)
 
 
 def document_lines(ctx, fill) -> Record:

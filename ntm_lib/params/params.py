@@ -52,6 +52,12 @@ def parameter_names() -> list[str]:
     return list(schema()["properties"])
 
 
+def parameter_defaults() -> dict[str, Any]:
+    """The parameters a params file may leave out, with the value they take
+    (``period``: ``"year"``)."""
+    return {k: v["default"] for k, v in schema()["properties"].items() if "default" in v}
+
+
 #: Prefix of the environment variables that carry secret parameters.
 SECRET_ENV_PREFIX = "NTM_SECRET_"
 
@@ -135,6 +141,8 @@ def load_params(path: str | Path, *, data_dir: str | Path | None = None) -> dict
                 parameter=name, file=shown, row=mark.line + 1 if mark else None,
             )
     params = _normalise(data)
+    for name, value in parameter_defaults().items():
+        params.setdefault(name, value)
     validate_params(params, file=shown, marks=marks)
     _raise(_reference_problems(params, data_dir), shown, marks)
     return params
@@ -159,6 +167,7 @@ def _reference_problems(params: Mapping[str, Any], data_dir) -> list[tuple]:
             hint = f"did you mean {close[0]}? " if close else ""
             problems.append(((name,), f"unknown criteria set {value[:80]!r}; {hint}known: "
                              f"{', '.join(sets)} (data/reference/criteria_sets.csv)"))
+    problems += _in_force_problems(params, sets, data_dir)
     try:
         styles = header_style_ids(data_dir)
     except DataError:
@@ -167,6 +176,38 @@ def _reference_problems(params: Mapping[str, Any], data_dir) -> list[tuple]:
     if styles is not None and isinstance(style, str) and style not in styles:
         problems.append((("header_style",), f"unknown header style {style[:80]!r}; known: "
                          f"{', '.join(styles)} (data/reference/header_styles.csv)"))
+    return problems
+
+
+def _in_force_problems(params: Mapping[str, Any], sets, data_dir) -> list[tuple]:
+    """The report period must be one of ``periods.csv``, and the criteria
+    sets must govern it (``in_force_from``..``in_force_to`` of
+    ``criteria_sets.csv``): a 2026 report under the 2021-2025 set is refused."""
+    from ..load import load_criteria_sets
+    from ..load.periods import days, in_force, load_periods
+
+    try:
+        periods = load_periods(data_dir)
+    except DataError:
+        return []
+    period_id, year = params.get("period"), params.get("year")
+    if not isinstance(period_id, str) or period_id not in periods:
+        return [(("period",), f"unknown report period {str(period_id)[:20]!r}; known: "
+                 f"{', '.join(periods)} (data/reference/periods.csv)")]
+    if sets is None or not isinstance(year, int) or isinstance(year, bool):
+        return []
+    period = periods[period_id]
+    start, end = period.start(year), period.end(year)
+    problems = []
+    for name in ("criteria_set", "advanced_criteria_set"):
+        value = params.get(name)
+        if isinstance(value, str) and value in sets:
+            cset = load_criteria_sets(data_dir)[value]
+            if not in_force(cset, start, end):
+                problems.append(((name,), f"criteria set {value} ({cset.legal_source}) is "
+                                 f"{days(cset)}, not in the report period "
+                                 f"{start:%d/%m/%Y}-{end:%d/%m/%Y} "
+                                 "(data/reference/criteria_sets.csv)"))
     return problems
 
 

@@ -26,7 +26,9 @@ from ..load import (
     InputLog,
     collect_inputs,
 )
+from ..load.periods import in_force, load_period, load_programmes
 from ..params import (
+    parameter_defaults,
     parameter_names,
     secret_env_name,
     secret_names,
@@ -72,6 +74,12 @@ class ReportContext:
     inputs:
         :class:`ntm_lib.load.InputLog` of the files read to prepare the
         report (the layouts the notebook shows are added to it).
+    period:
+        The :class:`ntm_lib.load.periods.ReportPeriod` reported on; the
+        statuses are those of its last day, the totals those of its quarters.
+    programmes:
+        The national target programmes in force in the period
+        (``programmes.csv`` rows).
     header_style, band_rule, status_labels:
         Reference data used for the layout and wording.
     """
@@ -93,6 +101,8 @@ class ReportContext:
     inconsistencies: list[calc.Inconsistency] = field(default_factory=list)
     poverty: calc.PovertyProgress | None = None
     inputs: InputLog = field(default_factory=InputLog)
+    period: Any = None
+    programmes: list = field(default_factory=list)
 
     @property
     def year(self) -> int:
@@ -139,11 +149,12 @@ def prepare_report(params: Mapping[str, Any], *, data_dir=None) -> ReportContext
     """
     secret = set(secret_names())
     names = [n for n in parameter_names() if n not in secret]
-    missing = [n for n in names if n not in params]
+    missing = [n for n in names if n not in params and n not in parameter_defaults()]
     if missing:
         raise ParameterError(f"missing parameter(s) {', '.join(missing)}")
     given = params
-    params = {n: given[n] for n in names}
+    defaults = parameter_defaults()
+    params = {n: given[n] if n in given else defaults[n] for n in names}
     validate_params(params)
     # Secrets arrive through the kernel's environment (see ntm_lib.run.report),
     # so they never appear in the notebook's injected cell.
@@ -154,6 +165,8 @@ def prepare_report(params: Mapping[str, Any], *, data_dir=None) -> ReportContext
 
 def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
     year = int(params["year"])
+    period = load_period(params["period"], data_dir)
+    start, end = period.start(year), period.end(year)
     criteria_set = load_criteria_set(params["criteria_set"], data_dir)
     advanced_set = (
         load_criteria_set(params["advanced_criteria_set"], data_dir)
@@ -165,17 +178,21 @@ def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
     def summary(cset: CriteriaSet | None, y: int) -> calc.CriteriaSummary | None:
         if cset is None:
             return None
-        rows = calc.statuses_for(facts.criteria_status, cset.set_id, y)
+        rows = calc.statuses_at(facts.criteria_status, cset.set_id, y,
+                                end if y == year else None)
         return calc.summarise_criteria(rows, cset) if len(rows) else None
 
     current = summary(criteria_set, year)
     previous = summary(criteria_set, year - 1)
     changes = calc.criteria_changes(previous, current) if current and previous else None
-    band = calc.classify_band(current, criteria_set, band_rule) if current else None
+    # A band is stated only under a rule that governs the period (Decision
+    # 18/2022 governs 2021-2025; none is known for 2026-2030).
+    band = (calc.classify_band(current, criteria_set, band_rule)
+            if current and in_force(band_rule, start, end) else None)
 
-    totals = calc.quarterly_totals(facts.quarterly)
+    totals = calc.quarterly_totals(facts.quarterly, period.quarters)
     subject = Subject(facts, load_criteria_sets(data_dir), criteria_set, advanced_set)
-    problems: list[calc.Inconsistency] = list(rule_warnings(subject, data_dir))
+    problems: list[calc.Inconsistency] = list(rule_warnings(subject, data_dir, period.period_id))
     poverty = calc.poverty_progress(facts.poverty)
     header_style = load_header_style(params["header_style"], data_dir)
     status_labels = load_status_labels(data_dir)
@@ -197,4 +214,6 @@ def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
         inconsistencies=problems,
         poverty=poverty,
         inputs=log,
+        period=period,
+        programmes=[p for p in load_programmes(data_dir).values() if in_force(p, start, end)],
     )

@@ -127,7 +127,7 @@ def collect_rollup(build: str | Path, year: int, *, province: str | None = None,
     for slug in commune_slugs(build, int(year)):
         ok, newest = latest_ok(build, year, slug), newest_run(build, year, slug)
         run = ok or newest
-        if run is None:
+        if run is None or not _year_report(run):
             continue
         commune = run.manifest.get("commune") or {}
         if not _in_scope(commune, scope, code):
@@ -149,6 +149,12 @@ def collect_rollup(build: str | Path, year: int, *, province: str | None = None,
     return RollupContext(int(year), scope, code, name, rows, missing, inputs)
 
 
+def _year_report(run: ArchivedRun) -> bool:
+    """A roll-up sums year reports only: a quarter's or a half year's
+    report of a commune (``nam-mon-6m``) is not another commune."""
+    return run.manifest.get("period", "year") == "year"
+
+
 def planned_inputs(build: str | Path, year: int, *, province: str | None = None,
                    district: str | None = None) -> tuple[list[str], list[str]]:
     """What a roll-up would read now, without reading figures (for its
@@ -160,7 +166,8 @@ def planned_inputs(build: str | Path, year: int, *, province: str | None = None,
     for slug in commune_slugs(build, int(year)):
         ok, newest = latest_ok(build, year, slug), newest_run(build, year, slug)
         run = ok or newest
-        if run is None or not _in_scope(run.manifest.get("commune") or {}, scope, code):
+        if run is None or not _year_report(run) \
+                or not _in_scope(run.manifest.get("commune") or {}, scope, code):
             continue
         if ok is None:
             missing.append(slug)

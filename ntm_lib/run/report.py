@@ -74,9 +74,17 @@ class RunResult:
     left_out: list = field(default_factory=list)
 
 
-def default_params_path(year: int, slug: str) -> Path:
-    """``params/<year>/<slug>.yaml``."""
-    return params_dir() / str(year) / f"{slug}.yaml"
+def report_slug(slug: str, period: str | None) -> str:
+    """The name of a report's params file and folders: the commune's slug
+    for a year report (``nam-mon``), with the period after it otherwise
+    (``nam-mon-6m``)."""
+    return slug if period in (None, "year") else f"{slug}-{period}"
+
+
+def default_params_path(year: int, slug: str, period: str | None = None) -> Path:
+    """``params/<year>/<slug>.yaml``; ``params/<year>/<slug>-<period>.yaml``
+    for a report of a period other than the year."""
+    return params_dir() / str(year) / f"{report_slug(slug, period)}.yaml"
 
 
 def check_notebook_takes(notebook: Path, names: list[str]) -> None:
@@ -141,6 +149,8 @@ def build_report(
     start_timeout: int = START_TIMEOUT,
     cell_timeout: int = CELL_TIMEOUT,
     check_data: bool = True,
+    period: str | None = None,
+    docx: bool = True,
 ) -> RunResult:
     """Build, render and archive one report.
 
@@ -168,6 +178,9 @@ def build_report(
         error names file, row and column) and is archived as failed, like
         any other failure of a batch, and the tables are read once, not
         twice.
+    docx:
+        Also write ``report.docx`` (Word, from the HTML: :mod:`ntm_lib.render.docx_report`),
+        timed as ``docx``; False (``--no-docx``) leaves it out.
 
     Returns
     -------
@@ -193,7 +206,8 @@ def build_report(
     """
     started = dt.datetime.now(dt.timezone.utc)
     commune = resolve_commune(str(commune_key))
-    params_path = Path(params_path) if params_path else default_params_path(year, commune.slug)
+    params_path = (Path(params_path) if params_path
+                   else default_params_path(year, commune.slug, period))
     if not params_path.exists():
         raise ParameterError(
             f"no parameters for {commune.name} ({commune.code}) {year}: create "
@@ -201,13 +215,17 @@ def build_report(
         )
     params = load_params(params_path)
     shown = relative_to_root(params_path)
+    if period is not None and params["period"] != period:
+        raise ParameterError(f"this file is for the period {params['period']}, not {period}",
+                             file=shown, parameter="period")
+    slug = report_slug(commune.slug, params["period"])
     if params["commune"] != commune.code or params["year"] != int(year):
         raise ParameterError(
             f"this file is for commune {params['commune']}, year {params['year']}, "
             f"not {commune.code}, {year}", file=shown,
         )
     build = Path(build) if build else build_dir()
-    archive.check_archive(build, int(year), commune.slug)  # a file or a link out: refused now
+    archive.check_archive(build, int(year), slug)  # a file or a link out: refused now
     # Data and reference tables are checked here, before a kernel starts:
     # a bad cell is reported with its file, row and column, and no run is made.
     if check_data:
@@ -222,7 +240,7 @@ def build_report(
     check_notebook_takes(notebook, list(NOTEBOOK_PARAMETERS))
 
     run_id = archive.new_run_id(started)
-    partial = archive.start_run(build, int(year), commune.slug, run_id)
+    partial = archive.start_run(build, int(year), slug, run_id)
     try:
         manifest, font = _new_manifest(run_id, commune, year, params, secrets, shown, params_path,
                                        notebook, started)
@@ -261,7 +279,10 @@ def build_report(
         if failure is None:
             from ..render import render_html, render_pdf  # heavy imports, only when rendering
 
-            title = f"Báo cáo năm {year} - xã {commune.name}"
+            from ..load.periods import load_period
+
+            title = (f"Báo cáo {load_period(params['period']).title(year)} - "
+                     f"{commune.type_vi} {commune.name}")
             author = " ".join(params["issuing_body"])
             try:
                 t0 = time.perf_counter()
@@ -271,6 +292,16 @@ def build_report(
                 t0 = time.perf_counter()
                 outputs.append(render_pdf(html, partial / "report.pdf"))
                 timings["pdf"] = time.perf_counter() - t0
+                if docx:
+                    from ..render.docx_report import default_reference, render_docx
+
+                    t0 = time.perf_counter()
+                    outputs.append(render_docx(html, partial / "report.docx", title=title,
+                                               author=author))
+                    timings["docx"] = time.perf_counter() - t0
+                    # The Word styles are an input like the layouts: hashed, copied, fingerprinted.
+                    inputs = [*inputs, {"path": relative_to_root(default_reference()),
+                                        "sha256": sha256_file(default_reference())}]
             except RenderError as exc:  # kept as a failed run, with what was made
                 if archive.is_disk_full_error(exc):
                     raise
@@ -284,7 +315,7 @@ def build_report(
         manifest["outputs"] = {p.name: sha256_file(p) for p in outputs}
         manifest["status"] = "ok" if failure is None else "failed"
         if isinstance(failure, ExecutionError):
-            failure.file = relative_to_root(build / "archive" / str(year) / commune.slug
+            failure.file = relative_to_root(build / "archive" / str(year) / slug
                                             / run_id / "data" / NOTEBOOK_NAME)
             manifest["error"] = {**failure.to_dict(), "step": "execution",
                                  "cell_index": failure.failure.cell_index,
@@ -297,13 +328,13 @@ def build_report(
         make_run_bag(partial, manifest, bagging_date=_bagging_date(started))
         run_dir = archive.finish_run(partial, run_id)
         latest = None
-        if failure is None and archive.point_latest(build, int(year), commune.slug, run_dir):
-            latest = archive.latest_link(build, int(year), commune.slug)
+        if failure is None and archive.point_latest(build, int(year), slug, run_dir):
+            latest = archive.latest_link(build, int(year), slug)
         timings["archive"] = time.perf_counter() - t0
     except BaseException as exc:
         archive.discard_run(partial)
         if isinstance(exc, Exception) and archive.is_disk_full_error(exc):
-            raise _disk_full(build, int(year), commune.slug, run_id) from None
+            raise _disk_full(build, int(year), slug, run_id) from None
         raise
     files = {p.name: payload_path(run_dir, p.name) for p in outputs}
     files["manifest.json"] = run_dir / "manifest.json"
@@ -336,6 +367,7 @@ def _new_manifest(run_id, commune, year, params, secrets, shown, params_path, no
             "province_code": commune.province_code, "province_name": commune.province_name,
             "slug": commune.slug,
         },
+        "period": params["period"],
         "year": int(year),
         "parameters": params,
         "secret_parameters_given": sorted(secrets),

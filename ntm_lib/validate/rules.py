@@ -39,6 +39,7 @@ RULE_COLUMNS = [
     Column("importance", "enum", values=IMPORTANCE),
     Column("message_vi", "str"),
     Column("source", "str"),
+    Column("periods", "str", required=False),
 ]
 
 
@@ -47,7 +48,10 @@ class Rule:
     """One row of ``validation_rules.csv``, its sides parsed.
 
     ``tolerance`` is absolute, in the unit of the sides (0 when empty);
-    ``for_each`` is None (once per commune-year), ``"quarter"`` or ``"set"``.
+    ``for_each`` is None (once per commune-year), ``"quarter"`` or ``"set"``;
+    ``periods`` the report periods it applies to (ids of ``periods.csv``;
+    empty: every period): a rule on the year's stated totals says nothing
+    of a 6-month report, whose year is not over.
     """
 
     rule_id: str
@@ -61,6 +65,7 @@ class Rule:
     source: str
     left_text: str
     right_text: str
+    periods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,7 @@ def load_rules(data_dir: str | Path | None = None) -> list[Rule]:
                 for_each=rec["for_each"], importance=rec["importance"],
                 message_vi=rec["message_vi"], source=rec["source"],
                 left_text=rec["left"], right_text=rec["right"],
+                periods=tuple(p.strip() for p in (rec["periods"] or "").split(";") if p.strip()),
             ))
     cap_problems(problems)
     problems.raise_if_any()
@@ -224,7 +230,10 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def rule_warnings(subject: Subject, data_dir: str | Path | None = None) -> list[RuleWarning]:
-    """The warnings of every rule of ``validation_rules.csv`` for one commune-year."""
-    outcomes = evaluate_rules(load_rules(data_dir), subject)
+def rule_warnings(subject: Subject, data_dir: str | Path | None = None,
+                  period: str = "year") -> list[RuleWarning]:
+    """The warnings of every rule of ``validation_rules.csv`` that applies
+    to a report of ``period``, for one commune-year."""
+    rules = [r for r in load_rules(data_dir) if not r.periods or period in r.periods]
+    outcomes = evaluate_rules(rules, subject)
     return [o.warning for o in outcomes if o.warning is not None]

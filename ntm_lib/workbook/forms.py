@@ -71,7 +71,9 @@ def read_general(form: dict, col: Collector, data_dir) -> dict[str, Any]:
     if code:
         value, c = code[0]
         try:
-            commune = resolve_commune(value, data_dir)
+            year = head.get("year")  # the map of the report's year (issue 9)
+            commune = resolve_commune(value, data_dir,
+                                      year=year if isinstance(year, int) else None)
             head["_commune"] = commune
             if isinstance(c.value, (int, float)) or len(str(c.value).strip()) < 5:
                 col.note(f"mã xã {c.value} được đọc là {value} (số 0 đầu bị mất)", sheet=sheet,

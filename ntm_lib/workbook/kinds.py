@@ -11,6 +11,7 @@ from .numbers import (
     parse_money,
     parse_number,
     parse_percent,
+    parse_percent_of_plan,
     parse_report_date,
 )
 from .words import (
@@ -31,6 +32,7 @@ KINDS: dict[str, Callable[[Any, str], Any]] = {
     "int": parse_int,
     "number": parse_number,
     "percent": parse_percent,
+    "percent_of_plan": parse_percent_of_plan,
     "points": parse_number,
     "money": parse_money,
     "date": parse_date,

@@ -122,7 +122,7 @@ def add_validation(ws, kind: str, cells: str, choices: dict[str, tuple[str, ...]
     elif kind == "int":
         dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
                             allow_blank=True)
-    elif kind in ("money", "number", "points"):
+    elif kind in ("money", "number", "points", "percent_of_plan"):
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
                             allow_blank=True)
     elif kind == "percent":

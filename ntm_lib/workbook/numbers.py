@@ -118,6 +118,12 @@ def parse_percent(value: Any, fmt: str = "General") -> float:
     return number
 
 
+def parse_percent_of_plan(value: Any, fmt: str = "General") -> float:
+    """Progress against a plan, percent of the plan: may pass 100 (the
+    domain's "5,02%/năm bằng 125,5% kế hoạch"); "125,5", "125,5%"."""
+    return parse_number(value, fmt)
+
+
 def parse_money(value: Any, fmt: str = "General") -> float:
     """Million VND; an amount of a million or more looks like đồng and is refused."""
     number = parse_number(value, fmt)

@@ -210,7 +210,7 @@ POVERTY = Sheet("poverty", "Giảm nghèo", "GIẢM NGHÈO SO VỚI KẾ HOẠCH
           help="Hiệu của hai tỷ lệ (báo cáo thường ghi 'giảm 10%')", example="10"),
     Field("plan_reduction_points", "Kế hoạch giảm trong năm", "points", unit="điểm phần trăm",
           example="10"),
-    Field("stated_percent_of_plan", "Báo cáo ghi đạt so với kế hoạch", "percent",
+    Field("stated_percent_of_plan", "Báo cáo ghi đạt so với kế hoạch", "percent_of_plan",
           unit="% kế hoạch", help="Như báo cáo ghi, để đối chiếu", example="100"),
     SOURCE,
 ), "tỷ lệ nghèo đa chiều và mức giảm so với kế hoạch")

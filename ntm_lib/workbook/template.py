@@ -51,22 +51,30 @@ class Known:
 
 
 def gather(commune_key: str, year: int, *, criteria_set: str | None = None,
-           data_dir: str | Path | None = None, params_root: str | Path | None = None) -> Known:
+           data_dir: str | Path | None = None, params_root: str | Path | None = None,
+           province: str | None = None, district: str | None = None) -> Known:
     """Collect what is known: params of the year (or carried from an earlier
     year), the criteria sets, and the commune's rows of ``year`` and ``year - 1``.
+
+    The commune is looked up on the map in force at the end of ``year`` (the
+    district-era map up to 2024, the map of 01/7/2025 from 2025), by code,
+    slug, or name with ``province`` (and ``district`` before 2025): see
+    :func:`~ntm_lib.load.registry.resolve_commune`.
 
     Raises
     ------
     UnknownCommuneError, DataError, ParameterError
-        The commune is not in the registry, or its data or params file is
-        invalid (run ``ntm validate``).
+        The commune is not in the registry, is ambiguous or does not exist in
+        ``year`` (exit code 2, candidates named), or its data or params file
+        is invalid (run ``ntm validate``).
     OptionError
         ``criteria_set`` is not a known set (exit code 2).
     UnsafePathError
         A folder (or another non-file) stands where the params file of the
         year should be.
     """
-    commune = resolve_commune(commune_key, data_dir)
+    commune = resolve_commune(commune_key, data_dir, year=year, province=province,
+                              district=district)
     root = Path(params_root) if params_root is not None else default_params_dir()
     own = root / str(year) / f"{commune.slug}.yaml"
     params: dict[str, Any] = {}
@@ -127,7 +135,8 @@ def build_template(known: Known, data_dir: str | Path | None = None) -> Workbook
     }
     wb = Workbook()
     wb.remove(wb.active)
-    place = f"Xã {c.name} ({c.code})" + (f", huyện {c.district_name}" if c.district_name else "") \
+    place = f"{c.type_vi.capitalize()} {c.name} ({c.code})" \
+        + (f", {c.district_type_vi} {c.district_name}" if c.district_name else "") \
         + f", {c.province_type_vi} {c.province_name}; năm báo cáo {year}"
     p = known.params
     general = {
@@ -165,14 +174,14 @@ def build_template(known: Known, data_dir: str | Path | None = None) -> Workbook
     _narrative_sheet(wb.create_sheet(NARRATIVE.name), p.get("narrative") or {}, place, choices)
     write_guide(wb.create_sheet(GUIDE_NAME))
     wb.active = 0
-    wb.properties.title = f"Số liệu báo cáo xã {c.name} năm {year}"
+    wb.properties.title = f"Số liệu báo cáo {c.type_vi} {c.name} năm {year}"
     wb.properties.creator = "ntm template"
     wb.properties.keywords = f"ntm-workbook layout {LAYOUT_VERSION}"
     return wb
 
 
 def _heading(f: Field) -> str:
-    return f"{f.heading} ({f.unit})" if f.unit and f.kind in ("money", "percent", "points") \
+    return f"{f.heading} ({f.unit})" if f.unit and f.kind in ("money", "percent", "percent_of_plan", "points") \
         else f.heading
 
 
