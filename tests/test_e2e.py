@@ -200,7 +200,9 @@ def test_failed_cell_keeps_notebook_and_names_cell(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--commune", "99999", "--year", "2023"], "99999"),
-    (["--commune", "02881", "--year", "2031"], "params/2031/nam-mon.yaml"),
+    (["--commune", "02881", "--year", "2024"], "params/2024/nam-mon.yaml"),
+    # Nậm Mòn ended on 30/06/2025: a 2031 report is refused naming its successor.
+    (["--commune", "02881", "--year", "2031"], "went into 02839 Xã Bắc Hà"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, args, message):
     result = ntm("run", *args, "--build", str(tmp_path / "build"))

@@ -617,18 +617,18 @@ def test_a_worker_ignores_sigint_when_idle_and_is_interrupted_when_busy():
     from ntm_lib.batch import pool
 
     def idle():
-        pool._state.update(running=False)
+        pool._state.update(running=False, terminating=False)
         pool._on_signal(signal.SIGINT, None)  # nothing raised: ignored
 
     def busy():
-        pool._state.update(running=True)
+        pool._state.update(running=True, terminating=False)
         try:
             pool._on_signal(signal.SIGINT, None)
         except KeyboardInterrupt:
             os._exit(7)
 
     def idle_term():
-        pool._state.update(running=False)
+        pool._state.update(running=False, terminating=False)
         pool._on_signal(signal.SIGTERM, None)
 
     assert _in_child(idle) == 0

@@ -47,8 +47,8 @@ def edited(tmp_path_factory):
     # 1. Reword "Các tiêu chí đã đạt chuẩn: 13/19 tiêu chí" to add the percentage.
     results = cell_with(nb, "Các tiêu chí đã đạt chuẩn")
     results.source = results.source.replace(
-        "- Các tiêu chí đã đạt chuẩn: {{ criteria.met_count | count_of(criteria.size) }} tiêu chí",
-        "- Các tiêu chí đã đạt chuẩn: {{ criteria.met_count | count_of(criteria.size) }} tiêu chí "
+        "{{ criteria.met_count | count_of(criteria.size) }} tiêu chí",
+        "{{ criteria.met_count | count_of(criteria.size) }} tiêu chí "
         "({{ criteria.met_count | percent_of(criteria.size) }})", 1)
     # 2. A sentence in section III stating a computed number.
     difficulties = cell_with(nb, "narrative.difficulties")

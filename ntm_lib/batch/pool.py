@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -25,23 +26,44 @@ from .worker import Outcome
 Job = tuple[Task, str]  # a task and why it runs
 
 
-_state = {"running": False}
+_state = {"running": False, "terminating": False}
 
 
 def _on_signal(signum: int, frame) -> None:  # noqa: ARG001 - signal handler signature
     """In a worker: SIGINT or SIGTERM during a report interrupts it (its
     partial run is removed, its kernel shut down, the parent records it as
-    interrupted); while idle, SIGINT is ignored (the parent cancels what has
-    not started) and SIGTERM ends the worker quietly. No traceback either way."""
+    interrupted), and after SIGTERM the worker then exits; while idle,
+    SIGINT is ignored (the parent cancels what has not started) and SIGTERM
+    ends the worker at once. No traceback either way."""
+    if signum == signal.SIGTERM:
+        _state["terminating"] = True
     if _state["running"]:
         raise KeyboardInterrupt
     if signum == signal.SIGTERM:
         os._exit(128 + signum)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux for SIGTERM when this worker's parent (the fork server)
+    goes, as it does when ``ntm batch`` is killed (``kill -9`` of that
+    process alone): a worker then cleans up and exits instead of waiting
+    for work forever. Elsewhere nothing is done."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):
+        return
+    if os.getppid() == 1:  # the parent went before the request was made
+        os._exit(128 + signal.SIGTERM)
+
+
 def _init_worker(home: str, fork_kernels: bool) -> None:
     signal.signal(signal.SIGINT, _on_signal)  # first: an interrupt during the imports is quiet
     signal.signal(signal.SIGTERM, _on_signal)
+    if sys.platform.startswith("linux"):
+        _die_with_parent()
     os.environ["NTM_HOME"] = home
     from ..redact import install_stream_redaction
     from .worker import prepare_worker
@@ -60,6 +82,8 @@ def _call(task: Task, build: str, notebook: str | None, reason: str,
                         fork_kernels=fork_kernels)
     finally:
         _state["running"] = False
+        if _state["terminating"]:  # cleaned up after SIGTERM: now end as it asked
+            os._exit(128 + signal.SIGTERM)
 
 
 #: Modules a worker imports to build reports (papermill, nbclient, nbconvert,

@@ -138,7 +138,7 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
     limited = False
     try:
         code = params_code(task.params) or task.slug
-        commune = resolve_commune(code)
+        commune = resolve_commune(code, year=task.year)
         outcome.code, outcome.name = commune.code, commune.name
         if task.slug not in _report_slugs(commune.slug):
             raise NtmError(f"this params file is for {commune.name} ({commune.code}), whose "

@@ -160,7 +160,7 @@ def load_commune_facts(
     """
     if isinstance(year, bool) or not isinstance(year, int):
         raise TypeError(f"year must be an int, not {year!r}")
-    commune = resolve_commune(commune_key, data_dir)
+    commune = resolve_commune(commune_key, data_dir, year=int(year))
     folder = data_path(data_dir, "communes", commune.code)
     folder_rel = relative_to_root(folder) + "/"
     if not folder.is_dir():

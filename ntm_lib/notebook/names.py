@@ -32,7 +32,7 @@ NAMES: tuple[tuple[str, str, str], ...] = (
     ("programmes", "the national target programmes in force in the period: .name, "
      ".legal_source", "list"),
     ("predecessors", "the units the commune was formed from (2025 merger): .code, .name, "
-     ".kind, .district; empty when it was not formed from others", "list"),
+     ".kind, .district, .split (only part of it came in); empty on the old map", "list"),
     ("next_year", "year + 1", "year"),
     ("previous_year", "year - 1", "year"),
     ("criteria", "the criteria set at the end of the year: .size, .set_name, .legal_source, "
@@ -195,7 +195,8 @@ def report_names(ctx) -> Record:
     names["programmes"] = [Record(name=p.fields["name_vi"], legal_source=p.fields["legal_source"])
                            for p in ctx.programmes]
     names["predecessors"] = [Record(code=u.code, name=u.name, kind=u.type_vi,
-                                    district=u.district_name) for u in predecessors_of(c)]
+                                    district=u.district_name, split=getattr(u, "split", False))
+                             for u in predecessors_of(c)]
     t = ctx.totals
     names["totals"] = Record({k: _value(t.get(k)) for k in (
         "documents_issued", "visits", "support_million_vnd", "criteria_met",
@@ -211,14 +212,18 @@ def report_names(ctx) -> Record:
 
 
 def predecessors_of(commune) -> list:
-    """The registry's units whose successor is ``commune`` (the old communes
-    a new one was formed from on 01/7/2025), in code order."""
-    from ..load import load_registry
+    """The old-map units a new-map ``commune`` was formed from on 01/7/2025
+    (:func:`ntm_lib.load.registry.predecessors`), in code order; empty for
+    a unit of the old map."""
+    from ..errors import UnknownCommuneError
+    from ..load.registry import predecessors
 
-    registry = load_registry()
-    units = registry.values() if isinstance(registry, dict) else registry
-    return sorted((u for u in units if getattr(u, "successor_code", None) == commune.code),
-                  key=lambda u: u.code)
+    if commune.district_code:  # the district-era map: not formed by the merger
+        return []
+    try:
+        return sorted(predecessors(commune.code), key=lambda u: u.code)
+    except UnknownCommuneError:
+        return []
 
 
 def document_lines(ctx, fill) -> Record:

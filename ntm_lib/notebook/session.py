@@ -114,7 +114,7 @@ def start(commune: str, year: int, params_file: str | Path | None = None, *,
     from ..paths import params_dir
     from ..report import prepare_report
 
-    unit = resolve_commune(str(commune))
+    unit = resolve_commune(str(commune), year=int(year))
     path = Path(params_file) if params_file else params_dir() / str(year) / f"{unit.slug}.yaml"
     params = load_params(path)
     ctx = prepare_report(params, data_dir=data_dir)

@@ -205,7 +205,7 @@ def build_report(
         into place is kept) and the latest link is left as it was.
     """
     started = dt.datetime.now(dt.timezone.utc)
-    commune = resolve_commune(str(commune_key))
+    commune = resolve_commune(str(commune_key), year=int(year))
     params_path = (Path(params_path) if params_path
                    else default_params_path(year, commune.slug, period))
     if not params_path.exists():
