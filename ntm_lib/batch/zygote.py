@@ -36,7 +36,7 @@ import traceback
 PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display", "matplotlib_inline.backend_inline",
     "pandas", "matplotlib.pyplot", "ntm_lib", "ntm_lib.load", "ntm_lib.calc",
-    "ntm_lib.charts", "ntm_lib.record", "ntm_lib.report", "ntm_lib.text",
+    "ntm_lib.charts", "ntm_lib.record", "ntm_lib.report", "ntm_lib.text", "ntm_lib.notebook",
 )
 
 _children: set[int] = set()

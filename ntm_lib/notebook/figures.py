@@ -45,9 +45,9 @@ class FigureDisplay:
         self.cell += 1
 
     def __call__(self, fig: Any) -> tuple[dict[str, str], dict[str, Any]]:
-        """The mime bundle of ``fig``: ``text/html`` (figure and caption),
-        ``image/svg+xml`` and a ``text/plain`` caption; marked as a report
-        part (:func:`ntm_lib.notebook.parts.mark`)."""
+        """The mime bundle of ``fig``: ``text/html`` (the SVG figure and its
+        caption) and a ``text/plain`` caption; marked as a report part
+        (:func:`ntm_lib.notebook.parts.mark`)."""
         from ..charts import VI_TICKS, to_svg
         from matplotlib.ticker import ScalarFormatter
 
@@ -66,8 +66,8 @@ class FigureDisplay:
             html += f"<figcaption>{caption}</figcaption>"
         html += "</figure>"
         plain = re.sub(r"<[^>]+>", "", caption) or f"Hình {index + 1}"
-        return ({"text/html": html, "image/svg+xml": svg, "text/plain": str(escape(plain))},
-                mark("chart"))
+        # One copy of the SVG (inline in the HTML): the executed notebook stays small.
+        return {"text/html": html, "text/plain": str(escape(plain))}, mark("chart")
 
 
 def install(shell: Any, display: FigureDisplay) -> None:

@@ -168,12 +168,35 @@ def _attach(report: Report) -> None:
 def preview_css() -> str:
     """The report's stylesheet scoped to report parts (``.ntm-part``), for
     JupyterLab: outputs there look as they will print, and nothing else of
-    JupyterLab is restyled. Print-only rules (``@page``) are left out."""
+    JupyterLab is restyled. Print-only rules (``@page``) are left out. Made
+    once per stylesheet and kept in the cache folder
+    (:func:`ntm_lib.paths.cache_dir`), so a kernel does not parse CSS."""
+    import hashlib
+
+    from ..paths import cache_dir
+    from ..safeio import atomic_write
+
+    css = (Path(__file__).resolve().parent.parent / "render/templates/ntm_report/report.css")
+    source = css.read_bytes()
+    key = hashlib.sha256(source + Path(__file__).read_bytes()).hexdigest()[:24]
+    cached = cache_dir() / "preview" / f"{key}.css"
+    try:
+        return cached.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    scoped = _scope(source.decode("utf-8"))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(cached, scoped, redact=False)
+    except OSError:  # a read-only home: made again next time
+        pass
+    return scoped
+
+
+def _scope(css: str) -> str:
     import tinycss2
 
-    css = Path(__file__).resolve().parent.parent / "render/templates/ntm_report/report.css"
-    rules = tinycss2.parse_stylesheet(css.read_text(encoding="utf-8"),
-                                      skip_comments=True, skip_whitespace=True)
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
     out = []
     for rule in rules:
         if rule.type == "qualified-rule":

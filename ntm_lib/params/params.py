@@ -157,7 +157,7 @@ def _reference_problems(params: Mapping[str, Any], data_dir) -> list[tuple]:
 
     problems = []
     try:
-        sets = list(load_criteria_sets(data_dir))
+        sets = load_criteria_sets(data_dir)  # set id -> CriteriaSet
     except DataError:
         sets = None
     for name in ("criteria_set", "advanced_criteria_set"):
@@ -183,7 +183,6 @@ def _in_force_problems(params: Mapping[str, Any], sets, data_dir) -> list[tuple]
     """The report period must be one of ``periods.csv``, and the criteria
     sets must govern it (``in_force_from``..``in_force_to`` of
     ``criteria_sets.csv``): a 2026 report under the 2021-2025 set is refused."""
-    from ..load import load_criteria_sets
     from ..load.periods import days, in_force, load_periods
 
     try:
@@ -202,7 +201,7 @@ def _in_force_problems(params: Mapping[str, Any], sets, data_dir) -> list[tuple]
     for name in ("criteria_set", "advanced_criteria_set"):
         value = params.get(name)
         if isinstance(value, str) and value in sets:
-            cset = load_criteria_sets(data_dir)[value]
+            cset = sets[value]
             if not in_force(cset, start, end):
                 problems.append(((name,), f"criteria set {value} ({cset.legal_source}) is "
                                  f"{days(cset)}, not in the report period "

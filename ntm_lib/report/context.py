@@ -167,9 +167,10 @@ def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
     year = int(params["year"])
     period = load_period(params["period"], data_dir)
     start, end = period.start(year), period.end(year)
-    criteria_set = load_criteria_set(params["criteria_set"], data_dir)
+    all_sets = load_criteria_sets(data_dir)
+    criteria_set = _criteria_set(all_sets, params["criteria_set"])
     advanced_set = (
-        load_criteria_set(params["advanced_criteria_set"], data_dir)
+        _criteria_set(all_sets, params["advanced_criteria_set"])
         if params["advanced_criteria_set"] else None
     )
     facts = load_commune_facts(params["commune"], year, data_dir)
@@ -191,7 +192,7 @@ def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
             if current and in_force(band_rule, start, end) else None)
 
     totals = calc.quarterly_totals(facts.quarterly, period.quarters)
-    subject = Subject(facts, load_criteria_sets(data_dir), criteria_set, advanced_set)
+    subject = Subject(facts, all_sets, criteria_set, advanced_set)
     problems: list[calc.Inconsistency] = list(rule_warnings(subject, data_dir, period.period_id))
     poverty = calc.poverty_progress(facts.poverty)
     header_style = load_header_style(params["header_style"], data_dir)
@@ -217,3 +218,8 @@ def _compute(params, secrets, data_dir, log: InputLog) -> ReportContext:
         period=period,
         programmes=[p for p in load_programmes(data_dir).values() if in_force(p, start, end)],
     )
+
+
+def _criteria_set(sets: Mapping[str, CriteriaSet], set_id: str) -> CriteriaSet:
+    """``sets[set_id]``, or the error :func:`ntm_lib.load.load_criteria_set` gives."""
+    return sets[set_id] if set_id in sets else load_criteria_set(set_id)

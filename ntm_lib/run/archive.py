@@ -29,7 +29,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import OptionError, UnsafePathError
@@ -161,22 +163,39 @@ def start_run(build: Path, year: int, slug: str, run_id: str) -> Path:
     """
     check_archive(build, year, slug)
     folder = commune_archive(build, year, slug)
-    partial = folder / f"{PARTIAL_PREFIX}{run_id}"
-    fd = None
+    partial = partial_folder(build, year, slug, run_id)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         sweep_partials(folder)
-        fd = _take_lock(_lock_of(partial))
+        _held[partial] = _take_lock(_lock_of(partial))
         partial.mkdir()
     except BaseException as exc:
-        if fd is not None:
-            os.close(fd)
-            _unlink(_lock_of(partial))
+        discard_run(partial)
         if isinstance(exc, OSError):
             _raise_disk_full(exc, folder)
         raise
-    _held[partial] = fd
     return partial
+
+
+def partial_folder(build: Path, year: int, slug: str, run_id: str) -> Path:
+    """``archive/<year>/<slug>/.partial-<run_id>``: where run ``run_id`` is written."""
+    return commune_archive(build, year, slug) / f"{PARTIAL_PREFIX}{run_id}"
+
+
+@contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait until the block is done (a second interrupt
+    must not stop the removal of an unfinished run halfway)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _raise_disk_full(exc: OSError, where: Path) -> None:
@@ -295,19 +314,25 @@ def finish_run(partial: Path, run_id: str) -> Path:
     if final.exists() or final.is_symlink():
         raise UnsafePathError("run folder already exists; refusing to overwrite it",
                               file=_shown(final))
-    os.rename(partial, final)
-    _release(partial)
+    with _signals_held():
+        os.rename(partial, final)
+        _release(partial)
     return final
 
 
 def discard_run(partial: Path) -> None:
     """Remove an unfinished run's partial folder (interrupted or broken) and
-    release its lock."""
-    if partial.is_symlink():
-        _unlink(partial)
-    else:
-        shutil.rmtree(partial, ignore_errors=True)
-    _release(partial)
+    release its lock; only a partial folder this process started (holds the
+    lock of) is touched. An interrupt arriving meanwhile waits until it is
+    done."""
+    if partial not in _held:
+        return
+    with _signals_held():
+        if partial.is_symlink():
+            _unlink(partial)
+        else:
+            shutil.rmtree(partial, ignore_errors=True)
+        _release(partial)
 
 
 def latest_run_dir(build: Path, year: int, slug: str) -> Path | None:
@@ -386,5 +411,6 @@ def is_disk_full_error(exc: BaseException | None) -> bool:
 __all__ = [
     "PARTIAL_PREFIX", "RUN_ID", "check_archive", "commune_archive", "discard_run",
     "finish_run", "is_disk_full_error", "is_run_id", "latest_link", "latest_run_dir",
-    "new_run_id", "point_latest", "run_sort_key", "start_run", "sweep_partials",
+    "new_run_id", "partial_folder", "point_latest", "run_sort_key", "start_run",
+    "sweep_partials",
 ]

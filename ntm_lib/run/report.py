@@ -240,8 +240,9 @@ def build_report(
     check_notebook_takes(notebook, list(NOTEBOOK_PARAMETERS))
 
     run_id = archive.new_run_id(started)
-    partial = archive.start_run(build, int(year), slug, run_id)
-    try:
+    partial = archive.partial_folder(build, int(year), slug, run_id)
+    try:  # an interrupt even inside start_run leaves nothing of this run
+        archive.start_run(build, int(year), slug, run_id)
         manifest, font = _new_manifest(run_id, commune, year, params, secrets, shown, params_path,
                                        notebook, started)
         environment_ = manifest["environment"]
