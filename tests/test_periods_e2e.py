@@ -74,6 +74,8 @@ def test_each_period_has_its_wording_and_totals(periods, period, title, total, r
         assert "số liệu giảm nghèo được tổng hợp theo năm" in text
         # No status list is dated inside a part of 2023: said, not taken from the year end.
         assert f"Không có số liệu về tình trạng các tiêu chí {title}." in text
+        assert "Số liệu minh họa" not in text
+        assert f"Theo số liệu theo quý (Phụ lục), đến hết {title} xã hoàn thành" in text
     assert "II. Phương hướng, nhiệm vụ " + {"q1": "quý II năm 2023", "6m": "6 tháng cuối năm 2023",
                                               "9m": "quý IV năm 2023", "year": "năm 2024"}[period] in text
 
@@ -93,6 +95,7 @@ def test_the_2026_report_is_on_the_new_map_and_the_new_set(bac_ha):
     assert "Xã Bắc Hà có 03/10 tiêu chí chưa đạt chuẩn (30%" in bac_ha
     assert "thuộc nhóm xã" not in bac_ha  # no band: no rule for 2026-2030 is known
     assert "thực hiện chương trình mục tiêu quốc gia năm 2026" in bac_ha  # one programme
+    assert "Số liệu minh họa: một phần số liệu của báo cáo này không lấy từ nguồn công khai" in bac_ha
 
 
 def test_the_2026_report_names_its_predecessors(bac_ha):

@@ -61,6 +61,8 @@ NAMES: tuple[tuple[str, str, str], ...] = (
     ("support", "material support: .description, .recipient_count, .recipient_unit, "
      ".amount_million_vnd (million VND, or None)", "list"),
     ("warnings", "messages of the consistency rules that failed (Vietnamese)", "list of text"),
+    ("illustrative", "True when a figure of the commune's data for the year is illustrative "
+     "(its source column says so): the report must say it", "bool"),
     ("narrative", "the commune's free text from its params file, already filled: "
      ".direction, .expertise_help, .programme_results, .plans, .difficulties (lists), "
      ".recommendations.province/.district/.commune (lists), .closing", "object"),
@@ -197,6 +199,7 @@ def report_names(ctx) -> Record:
     names["predecessors"] = [Record(code=u.code, name=u.name, kind=u.type_vi,
                                     district=u.district_name, split=getattr(u, "split", False))
                              for u in predecessors_of(c)]
+    names["illustrative"] = _illustrative(ctx.facts, year)
     t = ctx.totals
     names["totals"] = Record({k: _value(t.get(k)) for k in (
         "documents_issued", "visits", "support_million_vnd", "criteria_met",
@@ -209,6 +212,20 @@ def report_names(ctx) -> Record:
     names["support"] = _rows(ctx.facts.support, description_vi="description",
                              recipient_unit_vi="recipient_unit")
     return names
+
+
+def _illustrative(facts, year: int) -> bool:
+    """Whether a row of the commune's tables for ``year`` has a ``source``
+    that says it is illustrative (not from a public source)."""
+    frames = [facts.criteria_status, facts.quarterly, facts.documents, facts.support]
+    rows = [facts.poverty, facts.year_stated]
+    for frame in frames:
+        if frame is None or "source" not in frame or not len(frame):
+            continue
+        of_year = frame[frame["year"] == year] if "year" in frame else frame
+        if any("illustrative" in str(v).lower() for v in of_year["source"]):
+            return True
+    return any(r and "illustrative" in str(r.get("source", "")).lower() for r in rows)
 
 
 def predecessors_of(commune) -> list:

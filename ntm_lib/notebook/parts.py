@@ -66,6 +66,8 @@ def left_out(notebook: Mapping[str, Any], limit: int = 80) -> list[dict[str, Any
                 what, text = ", ".join(sorted(data)), data.get("text/plain", "")
             if isinstance(text, list):
                 text = "".join(text)
+            if what == "text/plain" and not str(text).strip():
+                continue  # nothing to lose (what a failed display leaves)
             found.append({"cell": index, "cell_id": cell.get("id"), "output_type": kind,
                           "what": what, "preview": " ".join(str(text).split())[:limit]})
     return found

@@ -206,8 +206,15 @@ def build_report(
     """
     started = dt.datetime.now(dt.timezone.utc)
     commune = resolve_commune(str(commune_key), year=int(year))
+    given_params = params_path is not None
     params_path = (Path(params_path) if params_path
                    else default_params_path(year, commune.slug, period))
+    if period is not None:
+        from ..load.periods import load_period
+
+        load_period(period)  # an unknown period is named before any file is looked for
+    if not params_path.exists() and given_params:
+        raise ParameterError("params file not found", file=relative_to_root(params_path))
     if not params_path.exists():
         raise ParameterError(
             f"no parameters for {commune.name} ({commune.code}) {year}: create "
