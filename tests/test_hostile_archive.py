@@ -502,7 +502,7 @@ def test_disk_full_while_moving_the_link_leaves_it_as_it_was(build, monkeypatch)
 def test_disk_full_when_starting_a_run_is_one_line_and_leaves_nothing(step, build, monkeypatch):
     (archive.commune_archive(build, YEAR, SLUG)).mkdir(parents=True)
     if step == "lock":
-        monkeypatch.setattr(archive, "_take_lock", _enospc)
+        monkeypatch.setattr("ntm_lib.run.partials._take_lock", _enospc)
     else:
         monkeypatch.setattr(Path, "mkdir", lambda self, *a, **k: _enospc())
     with pytest.raises(DiskFullError, match="disk full: no room to start the run"):
@@ -617,18 +617,18 @@ def test_a_worker_ignores_sigint_when_idle_and_is_interrupted_when_busy():
     from ntm_lib.batch import pool
 
     def idle():
-        pool._state.update(running=False, terminating=False)
+        pool._state.update(running=False, terminating=False, interrupted=False)
         pool._on_signal(signal.SIGINT, None)  # nothing raised: ignored
 
     def busy():
-        pool._state.update(running=True, terminating=False)
+        pool._state.update(running=True, terminating=False, interrupted=False)
         try:
             pool._on_signal(signal.SIGINT, None)
         except KeyboardInterrupt:
             os._exit(7)
 
     def idle_term():
-        pool._state.update(running=False, terminating=False)
+        pool._state.update(running=False, terminating=False, interrupted=False)
         pool._on_signal(signal.SIGTERM, None)
 
     assert _in_child(idle) == 0
@@ -650,3 +650,30 @@ def test_a_pool_worker_redacts_what_it_prints(monkeypatch, capfd):
     assert _in_child(body) == 0
     err = capfd.readouterr().err
     assert "tok-123-secret" not in err and "leaked «secret redacted»" in err
+
+
+@pytest.mark.parametrize("environment, code, says", [
+    ("not an object", 0, None),
+    ({"library_copy": "../../../../etc/passwd", "library_sha256": "0" * 64}, 1,
+     "the library copy named is not in the build folder"),
+    ({"library_copy": "/etc/passwd", "library_sha256": "0" * 64}, 1,
+     "the library copy named is not in the build folder"),
+    ({"library_copy": ["code", "x"], "library_sha256": "0" * 64}, 1,
+     "the library copy named is not in the build folder"),
+])
+def test_verify_refuses_a_library_copy_named_out_of_the_build_folder(environment, code, says,
+                                                                     build, capsys):
+    run = fake_run(build, extra={"environment": environment})
+    result, out, _ = run_cli(capsys, "verify", str(run))
+    assert result == code, out
+    if says:
+        assert says in out and "root:" not in out
+
+
+def test_verify_does_not_read_a_bag_entry_leading_out_of_the_bag(build, capsys):
+    run = fake_run(build)
+    manifest = run / "manifest-sha256.txt"
+    manifest.write_text(manifest.read_text(encoding="utf-8")
+                        + "0" * 64 + "  data/../../../../../../etc/passwd\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "verify", str(run))
+    assert code == 1 and "FAILED" in out and "root:" not in out

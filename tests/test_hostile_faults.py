@@ -109,7 +109,7 @@ def one_error(stderr: str) -> str:
 @pytest.fixture(scope="module")
 def small_disk(tmp_path_factory):
     mount = tmp_path_factory.mktemp("small-disk")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")

@@ -51,8 +51,14 @@ def params_files(year: int, root: Path | None = None) -> list[Path]:
 
 
 def params_code(path: Path) -> str | None:
-    """The ``commune:`` code written in a params file (without loading YAML)."""
-    match = _CODE_LINE.search(path.read_text(encoding="utf-8"))
+    """The ``commune:`` code written in a params file (without loading YAML),
+    from its first :data:`~ntm_lib.limits.PARAMS_FILE_BYTES` bytes only (a
+    larger file is refused when it is loaded)."""
+    from ..limits import PARAMS_FILE_BYTES
+
+    with open(path, "rb") as f:
+        text = f.read(PARAMS_FILE_BYTES).decode("utf-8", errors="replace")
+    match = _CODE_LINE.search(text)
     return match.group(1).zfill(5) if match else None
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -26,44 +25,67 @@ from .worker import Outcome
 Job = tuple[Task, str]  # a task and why it runs
 
 
-_state = {"running": False, "terminating": False}
+_state = {"running": False, "terminating": False, "interrupted": False}
 
 
 def _on_signal(signum: int, frame) -> None:  # noqa: ARG001 - signal handler signature
-    """In a worker: SIGINT or SIGTERM during a report interrupts it (its
+    """In a worker: SIGINT or SIGTERM during a report interrupts it once (its
     partial run is removed, its kernel shut down, the parent records it as
-    interrupted), and after SIGTERM the worker then exits; while idle,
-    SIGINT is ignored (the parent cancels what has not started) and SIGTERM
-    ends the worker at once. No traceback either way."""
+    interrupted; a second signal, such as Ctrl-C reaching the worker and the
+    batch forwarding it, does not cut that clean-up short), and after SIGTERM
+    the worker then exits; while idle, SIGINT is ignored and SIGTERM ends the
+    worker at once. After an interrupt, reports already queued to this worker
+    are not started. No traceback either way."""
     if signum == signal.SIGTERM:
         _state["terminating"] = True
     if _state["running"]:
-        raise KeyboardInterrupt
+        if not _state["interrupted"]:
+            _state["interrupted"] = True
+            raise KeyboardInterrupt
+        return
+    _state["interrupted"] = True
     if signum == signal.SIGTERM:
         os._exit(128 + signum)
 
 
-def _die_with_parent() -> None:
-    """Ask Linux for SIGTERM when this worker's parent (the fork server)
-    goes, as it does when ``ntm batch`` is killed (``kill -9`` of that
-    process alone): a worker then cleans up and exits instead of waiting
-    for work forever. Elsewhere nothing is done."""
-    try:
-        import ctypes
+def _watch_batch(pid: int) -> None:
+    """End this worker as SIGTERM would once the batch process ``pid`` is
+    gone (killed with ``kill -9`` alone): a worker, and through it the fork
+    server, its kernel forker and kernels, never outlive the batch waiting
+    for work. Watched from a daemon thread: a pidfd where Linux has one (no
+    confusion with a new process of the same pid), else once a second."""
+    import threading
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError, TypeError):
-        return
-    if os.getppid() == 1:  # the parent went before the request was made
-        os._exit(128 + signal.SIGTERM)
+    def wait_gone() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select
+
+            select.select([fd], [], [])  # readable once the process has exited
+        else:
+            import time
+
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=wait_gone, name="ntm-watch-batch", daemon=True).start()
 
 
-def _init_worker(home: str, fork_kernels: bool) -> None:
+def _init_worker(home: str, fork_kernels: bool, batch_pid: int | None = None) -> None:
     signal.signal(signal.SIGINT, _on_signal)  # first: an interrupt during the imports is quiet
     signal.signal(signal.SIGTERM, _on_signal)
-    if sys.platform.startswith("linux"):
-        _die_with_parent()
+    if batch_pid:
+        _watch_batch(batch_pid)
     os.environ["NTM_HOME"] = home
     from ..redact import install_stream_redaction
     from .worker import prepare_worker
@@ -76,6 +98,8 @@ def _call(task: Task, build: str, notebook: str | None, reason: str,
           timeout: float | None, fork_kernels: bool) -> Outcome:
     from .worker import run_task
 
+    if _state["interrupted"]:  # queued before the interrupt: not started
+        raise KeyboardInterrupt
     _state["running"] = True
     try:
         return run_task(task, build, notebook, reason=reason, timeout=timeout,
@@ -135,7 +159,7 @@ def run_local(
     while pending and not interrupted:
         executor = ProcessPoolExecutor(
             max_workers=max(1, min(workers, len(pending))), mp_context=context,
-            initializer=_init_worker, initargs=(str(home), fork_kernels))
+            initializer=_init_worker, initargs=(str(home), fork_kernels, os.getpid()))
         futures: dict[Future, int] = {}
         running: set[int] = set()
         try:

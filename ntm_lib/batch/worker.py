@@ -66,14 +66,20 @@ class Outcome:
 
 def _quiet_asyncio() -> None:
     """A report interrupted mid-cell leaves nbclient tasks whose errors
-    asyncio logs, traceback included, when they are collected; the report's
-    outcome already says it was interrupted. Shown with ``--debug``."""
+    asyncio logs, traceback included, when they are collected (and a kernel
+    start cut short, a coroutine never awaited); the report's outcome
+    already says it was interrupted. Shown with ``--debug``."""
     import logging
 
     if not os.environ.get("NTM_DEBUG"):
+        import warnings
+
         logger = logging.getLogger("asyncio")
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
+        # Nor the coroutine of a kernel start the interrupt cut short.
+        warnings.filterwarnings("ignore", message="coroutine .* was never awaited",
+                                category=RuntimeWarning)
 
 
 def prepare_worker(*, fork_kernels: bool = True) -> None:

@@ -212,10 +212,15 @@ def verify_code(run: Path, report: BagReport) -> None:
         environment = read_manifest(run).get("environment") or {}
     except Exception:  # noqa: BLE001 - a bad manifest is reported by the checks above
         return
-    copy = environment.get("library_copy")
+    copy = environment.get("library_copy") if isinstance(environment, dict) else None
     if not copy:
         return
-    target = _build_root(run) / copy
+    root = _build_root(run)
+    target = root / str(copy)
+    if not isinstance(copy, str) or Path(copy).is_absolute() or ".." in Path(copy).parts \
+            or not _within(os.path.realpath(target), os.path.realpath(root)):
+        report.errors.append(f"the library copy named is not in the build folder: {copy!s:.120}")
+        return
     if target.is_symlink() or not target.is_file():
         report.missing.append(f"(build folder) {copy}")
         return

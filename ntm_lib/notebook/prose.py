@@ -263,9 +263,16 @@ def render(source: str, names: dict[str, Any], *, markdown: bool = True,
     return _TOKEN.sub(lambda m: keep_numbers_together(values[int(m.group(1))]), html).strip()
 
 
+def _no_none(value: Any) -> Any:
+    if value is None:
+        raise ProseError("a value to print is missing (None, e.g. the district of a commune of "
+                         "the map of 01/7/2025); test it with {% if ... %} first")
+    return value
+
+
 @lru_cache(maxsize=1)
 def _text_environment() -> jinja2.Environment:
-    env = environment(None).overlay(autoescape=False, finalize=None)
+    env = environment(None).overlay(autoescape=False, finalize=_no_none)
     env.loader = _SourceLoader(None)
     return env
 
@@ -277,6 +284,10 @@ def render_text(source: str, names: dict[str, Any], *, where: dict[str, Any] | N
         return source
     try:
         return _template(_text_environment(), source).render(names)
+    except ProseError as exc:
+        for key, value in (where or {}).items():
+            setattr(exc, key, value)
+        raise
     except jinja2.TemplateError as exc:
         raise _located(exc, where or {}, names) from None
     except (TypeError, ValueError, AttributeError) as exc:

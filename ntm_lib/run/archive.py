@@ -19,7 +19,8 @@ written through (:func:`check_archive`).
 
 A process killed at any moment (``kill -9``) leaves either a complete run or
 a partial folder that no reader looks at: its lock file is then no longer
-held, and the next run of the same commune removes it, whatever its age.
+held, and the next run of the same commune removes it, whatever its age
+(:mod:`ntm_lib.run.partials`).
 """
 from __future__ import annotations
 
@@ -28,22 +29,16 @@ import fcntl
 import os
 import re
 import secrets
-import shutil
-import signal
-import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import OptionError, UnsafePathError
 from ..safeio import check_within, open_nofollow
+from .partials import (PARTIAL_PREFIX, discard, open_partial, release, signals_held,
+                       sweep_partials, unlink_quietly)
 
-PARTIAL_PREFIX = ".partial-"
-LOCK_SUFFIX = ".lock"
 LATEST_LOCK = ".latest.lock"
 #: ``20231205T083000.123456Z-1a2b3c``; ids of older versions lack the microseconds.
 RUN_ID = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{6}))?Z-([0-9a-f]{6})$")
-
-_held: dict[Path, int] = {}  # partial folder -> descriptor of its held lock file
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -118,42 +113,6 @@ def check_archive(build: Path, year: int, slug: str) -> None:
         raise UnsafePathError("the lock file is not a regular file (remove it)", file=_shown(lock))
 
 
-def _lock_of(partial: Path) -> Path:
-    return partial.with_name(partial.name + LOCK_SUFFIX)
-
-
-def _take_lock(path: Path) -> int:
-    """Create the lock file ``path`` already locked: it is written under a
-    temporary name, locked, then linked into place, so a lock file is never
-    seen unlocked while its process lives."""
-    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode("ascii"))
-        os.link(tmp, path)
-    except BaseException:
-        os.close(fd)
-        _unlink(tmp)
-        raise
-    _unlink(tmp)
-    return fd
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _release(partial: Path) -> None:
-    fd = _held.pop(partial, None)
-    _unlink(_lock_of(partial))
-    if fd is not None:
-        os.close(fd)
-
-
 def start_run(build: Path, year: int, slug: str, run_id: str) -> Path:
     """Create and return the partial folder of a new run, holding its lock
     file, after removing the partial folders of runs whose process is gone.
@@ -167,12 +126,9 @@ def start_run(build: Path, year: int, slug: str, run_id: str) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         sweep_partials(folder)
-        _held[partial] = _take_lock(_lock_of(partial))
-        partial.mkdir()
-    except BaseException as exc:
-        discard_run(partial)
-        if isinstance(exc, OSError):
-            _raise_disk_full(exc, folder)
+        open_partial(partial)
+    except OSError as exc:
+        _raise_disk_full(exc, folder)
         raise
     return partial
 
@@ -180,22 +136,6 @@ def start_run(build: Path, year: int, slug: str, run_id: str) -> Path:
 def partial_folder(build: Path, year: int, slug: str, run_id: str) -> Path:
     """``archive/<year>/<slug>/.partial-<run_id>``: where run ``run_id`` is written."""
     return commune_archive(build, year, slug) / f"{PARTIAL_PREFIX}{run_id}"
-
-
-@contextmanager
-def _signals_held():
-    """Ctrl-C and SIGTERM wait until the block is done (a second interrupt
-    must not stop the removal of an unfinished run halfway)."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _raise_disk_full(exc: OSError, where: Path) -> None:
@@ -207,106 +147,6 @@ def _raise_disk_full(exc: OSError, where: Path) -> None:
                             file=_shown(where)) from None
 
 
-def _stale(lock: Path) -> int | None:
-    """A descriptor holding ``lock`` when its process is gone (the caller
-    closes it), else None. A lock file that cannot be opened is not taken."""
-    try:
-        fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(fd).st_ino != os.stat(lock, follow_symlinks=False).st_ino:
-            raise BlockingIOError  # replaced meanwhile: not the one we locked
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-#: Seconds a lock file's temporary name may exist unlocked (microseconds in practice).
-TMP_GRACE = 60.0
-
-
-def _age(path: Path) -> float:
-    import time
-
-    try:
-        return time.time() - path.stat(follow_symlinks=False).st_mtime
-    except OSError:
-        return 0.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _legacy_alive(partial: Path) -> bool:
-    """Partial folders of older versions named their process in ``.pid``."""
-    try:
-        pid = int((partial / ".pid").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return pid == os.getpid() or _alive(pid)
-
-
-def sweep_partials(folder: Path) -> list[Path]:
-    """Remove the ``.partial-*`` folders (and their lock files) of processes
-    that are gone, whatever their age; return the folders removed. A
-    partial folder whose lock file is held belongs to a live run and stays;
-    one without a lock file was left by a killed process. A symbolic link
-    named like a partial folder is removed, never followed."""
-    removed: list[Path] = []
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if not name.startswith(PARTIAL_PREFIX):
-            continue
-        if entry.is_symlink():
-            _unlink(entry)
-            continue
-        if entry.is_dir():
-            lock = _lock_of(entry)
-            fd = None
-            if lock.is_symlink():
-                _unlink(lock)  # never a lock of ours: not followed
-            elif lock.exists():
-                fd = _stale(lock)
-                if fd is None:
-                    continue  # its run is alive
-            elif entry in _held or _legacy_alive(entry):
-                continue
-            shutil.rmtree(entry, ignore_errors=True)
-            _unlink(lock)
-            if fd is not None:
-                os.close(fd)
-            removed.append(entry)
-        elif name.endswith((LOCK_SUFFIX, ".tmp")):  # a lock whose folder is gone
-            if name.endswith(LOCK_SUFFIX) and (folder / name[: -len(LOCK_SUFFIX)]).is_dir():
-                continue  # handled with its folder
-            if name.endswith(".tmp") and _age(entry) < TMP_GRACE:
-                continue  # a lock being made: held a moment later
-            fd = _stale(entry)
-            if fd is not None:
-                _unlink(entry)
-                os.close(fd)
-    return removed
-
-
-def seal_run(partial: Path) -> None:
-    """Kept for callers of older versions: the lock file lives beside the
-    partial folder, outside the bag, so there is nothing to remove."""
-
-
 def finish_run(partial: Path, run_id: str) -> Path:
     """Move a complete run into place (one rename) and release its lock;
     return its folder."""
@@ -314,25 +154,16 @@ def finish_run(partial: Path, run_id: str) -> Path:
     if final.exists() or final.is_symlink():
         raise UnsafePathError("run folder already exists; refusing to overwrite it",
                               file=_shown(final))
-    with _signals_held():
+    with signals_held():
         os.rename(partial, final)
-        _release(partial)
+        release(partial)
     return final
 
 
 def discard_run(partial: Path) -> None:
     """Remove an unfinished run's partial folder (interrupted or broken) and
-    release its lock; only a partial folder this process started (holds the
-    lock of) is touched. An interrupt arriving meanwhile waits until it is
-    done."""
-    if partial not in _held:
-        return
-    with _signals_held():
-        if partial.is_symlink():
-            _unlink(partial)
-        else:
-            shutil.rmtree(partial, ignore_errors=True)
-        _release(partial)
+    release its lock (:func:`ntm_lib.run.partials.discard`)."""
+    discard(partial)
 
 
 def latest_run_dir(build: Path, year: int, slug: str) -> Path | None:
@@ -388,7 +219,7 @@ def point_latest(build: Path, year: int, slug: str, run_dir: Path) -> bool:
         try:
             os.replace(tmp, link)
         except BaseException:
-            _unlink(tmp)
+            unlink_quietly(tmp)
             raise
     return True
 

@@ -256,8 +256,10 @@ def build_report(
         if library_changed(environment_["library_sha256"], str(project_root())):
             # The commit does not say which code ran: keep the code itself.
             environment_["library_copy"] = keep_library_copy(build, environment_["library_sha256"])
-    except BaseException:  # interrupted already: nothing of this run is left
+    except BaseException as exc:  # interrupted already: nothing of this run is left
         archive.discard_run(partial)
+        if isinstance(exc, Exception) and archive.is_disk_full_error(exc):
+            raise _disk_full(build, int(year), slug, run_id) from None
         raise
     executed = partial / NOTEBOOK_NAME
     timings: dict[str, float] = {}

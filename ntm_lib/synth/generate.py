@@ -156,8 +156,10 @@ def _statuses(rng: random.Random, numbers: list[int], met_count: int,
 
 def _commune_tables(rng: random.Random, code: str, name: str, year: int, seed: int,
                     main_set: str, main_numbers: list[int], advanced_set: str | None,
-                    advanced_numbers: list[int], hard: set[int]) -> dict[str, str]:
-    """The six CSV tables of one synthetic commune, as text."""
+                    advanced_numbers: list[int], hard: set[int],
+                    previous_too: bool = True) -> dict[str, str]:
+    """The six CSV tables of one synthetic commune, as text (last year's
+    statuses only when the set governed last year too)."""
     from ..load import COMMUNE_TABLES  # column order of each table
 
     source = _SOURCE.format(seed=seed)
@@ -177,7 +179,8 @@ def _commune_tables(rng: random.Random, code: str, name: str, year: int, seed: i
         for n in rng.sample(not_met_now, start - end):
             previous[n] = "met"
     status_rows = []
-    for y, statuses, as_of in ((year - 1, previous, f"{year - 1}-12-31"), (year, end_status, "")):
+    years = ((year - 1, previous, f"{year - 1}-12-31"),) if previous_too else ()
+    for y, statuses, as_of in (*years, (year, end_status, "")):
         status_rows += [{"set_id": main_set, "year": y, "as_of": as_of, "criterion": n,
                          "status": s, "source": source} for n, s in sorted(statuses.items())]
     if advanced_set and end >= size - 4:
@@ -246,6 +249,48 @@ def _params_text(defaults: dict[str, Any], code: str, year: int, place: str, nam
     return header + yaml.safe_dump(params, allow_unicode=True, sort_keys=False, width=100)
 
 
+#: The first year reported on the map of 01/7/2025 (no districts).
+NEW_MAP_YEAR = 2025
+
+
+def _sets_in_force(source: Path, year: int, sample: dict[str, Any]) -> tuple[str, str | None, bool]:
+    """The sample's criteria sets when they govern ``year``, else the
+    national set in force then (and no advanced set); and whether the main
+    set also governed the year before (for last year's statuses)."""
+    import datetime as dt
+
+    from ..load import load_criteria_sets
+    from ..load.periods import in_force
+
+    sets = load_criteria_sets(source / "data")
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+    def governs(set_id, first=start, last=end):
+        return set_id in sets and in_force(sets[set_id], first, last)
+
+    main = sample["criteria_set"]
+    if not governs(main):
+        national = [s for s in sets.values() if s.scope == "national" and in_force(s, start, end)]
+        if not national:
+            raise SynthError(f"no national criteria set is in force in {year}",
+                             found=year)
+        main = max(national, key=lambda s: s.in_force_from).set_id
+    advanced = sample.get("advanced_criteria_set")
+    advanced = advanced if advanced and governs(advanced) else None
+    return main, advanced, governs(main, dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
+
+
+def _without_district(value: Any) -> Any:
+    """Free texts without sentences naming the district (a new-map commune has none)."""
+    if isinstance(value, str):
+        return re.sub(r",?\s*huyện\s*\{\{\s*commune\.district\s*\}\}", "", value)
+    if isinstance(value, list):
+        return [v for v in value if not (isinstance(v, str) and "commune.district" in v)]
+    if isinstance(value, dict):
+        return {k: _without_district(v) for k, v in value.items()}
+    return value
+
+
 #: The params file synthetic communes are modelled on (the sample report).
 SAMPLE_PARAMS = Path("params") / "2023" / "nam-mon.yaml"
 
@@ -308,7 +353,14 @@ def generate(
     _, criteria = _read_csv(source / "data" / "reference" / "criteria.csv")
     _, band_keys = _read_csv(source / "data" / "reference" / "band_key_criteria.csv")
     defaults = _sample_params(source)
-    main_set, advanced_set = defaults["criteria_set"], defaults.get("advanced_criteria_set")
+    main_set, advanced_set, previous_too = _sets_in_force(source, year, defaults)
+    defaults.update(criteria_set=main_set, advanced_criteria_set=advanced_set)
+    if year >= NEW_MAP_YEAR:  # no district level since 01/7/2025
+        defaults["narrative"] = {**defaults["narrative"],
+                                 "recommendations": {**defaults["narrative"]["recommendations"],
+                                                     "district": []}}
+        defaults["recipients"] = [r for r in defaults["recipients"] if "district" not in r]
+        defaults["narrative"] = _without_district(defaults["narrative"])
     main_numbers = _set_numbers(criteria, main_set)
     advanced_numbers = _set_numbers(criteria, advanced_set) if advanced_set else []
     key_names = {nfc(r["name_vi"]).casefold() for r in band_keys}
@@ -329,7 +381,8 @@ def generate(
     real_names = {nfc(r["commune_name"]) for r in registry}
     for i in range(count):
         code = f"{FIRST_CODE + i:05d}"
-        district = FIRST_DISTRICT + i // COMMUNES_PER_DISTRICT
+        # Districts 901-999 (cycled for a country-size run); none on the new map.
+        district = FIRST_DISTRICT + (i // COMMUNES_PER_DISTRICT) % (1000 - FIRST_DISTRICT)
         base = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
         while nfc(base) in real_names:  # never the name of a real unit
             base = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
@@ -338,14 +391,17 @@ def generate(
         district_name = f"{district_rng.choice(_FIRST)} {district_rng.choice(_SECOND)} (mô phỏng)"
         rows.append({
             "commune_code": code, "commune_name": name, "commune_type": "xã",
-            "district_code": f"{district:03d}", "district_name": district_name,
-            "district_type": "huyện", "province_code": province_code,
+            "district_code": f"{district:03d}" if year < NEW_MAP_YEAR else "",
+            "district_name": district_name if year < NEW_MAP_YEAR else "",
+            "district_type": "huyện" if year < NEW_MAP_YEAR else "",
+            "province_code": province_code,
             "province_name": province_name, "province_type": province_type,
             "valid_from": "", "valid_to": "", "successor_code": "", "source": source_note,
         })
         slug = slugify(nfc(name))
         for table, text in _commune_tables(rng, code, name, year, seed, main_set, main_numbers,
-                                           advanced_set, advanced_numbers, hard).items():
+                                           advanced_set, advanced_numbers, hard,
+                                           previous_too).items():
             _write(out / "data" / "communes" / code / table, text, out)
         _write(out / "params" / str(year) / f"{slug}.yaml",
                _params_text(defaults, code, year, province_name, name), out)
