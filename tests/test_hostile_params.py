@@ -176,7 +176,7 @@ def test_params_that_are_not_a_file(project, capsys, where):
     assert code == 2 and time.monotonic() - began < 5
     assert out.startswith("error: ") and len(out.strip().splitlines()) == 1
     expected = {"folder": "this is a folder", "/dev/zero": "not a regular file",
-                "fifo": "not a regular file", "missing": "no parameters"}[where]
+                "fifo": "not a regular file", "missing": "params file not found"}[where]
     assert expected in out
 
 

@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: unfinished runs were removed", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ntm trace ... | head`: the reader has gone; say nothing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except OSError as exc:
         if args.debug:
             raise

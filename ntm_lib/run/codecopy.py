@@ -26,6 +26,8 @@ from ..errors import UnsafePathError
 from ..safeio import atomic_write, sha256_bytes
 
 CODE_DIR = "code"
+#: Largest library copy read back (the library is about 2 MiB).
+LIBRARY_COPY_BYTES = 64 * 2**20
 
 
 def library_files() -> list[tuple[str, Path]]:
@@ -64,9 +66,14 @@ def keep_library_copy(build: Path, digest: str) -> str:
 def check_library_copy(path: Path) -> str:
     """The library digest recomputed from the files of archive ``path``
     (equal to the digest in its name when intact)."""
+    from ..errors import LimitError
+
     digest = hashlib.sha256()
     with tarfile.open(path, "r:gz") as tar:
         members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
+        if sum(m.size for m in members) > LIBRARY_COPY_BYTES or len(members) > 5000:
+            raise LimitError("library copy too large to check", file=str(path),
+                             expected=f"at most {LIBRARY_COPY_BYTES // 2**20} MiB of files")
         for member in members:
             data = tar.extractfile(member).read()
             digest.update(member.name.removeprefix("ntm_lib/").encode("utf-8") + b"\0")
