@@ -643,13 +643,44 @@ def _project_unit(key, data_dir, year, on, province, district) -> Commune | None
         return None
     text = str(key).strip()
     code = text.zfill(5) if text.isdigit() and len(text) <= 5 else None
-    rows = [c for c in load_registry(data_dir) if c.code == code or c.slug == text]
+    index = _project_index(data_dir)
+    if index is None:
+        return None
+    rows = index.get(code, []) if code else index.get(text, [])
     if len(rows) != 1:
         return None
     day = on or (dt.date(int(year), 12, 31) if year is not None else None)
     if day is not None and not rows[0].in_force_on(day):
         return None
     return rows[0]
+
+
+_INDEX: dict[tuple[str, str], tuple[dict[str, list[Commune]], str, int]] = {}
+
+
+def _project_index(data_dir) -> dict[str, list[Commune]] | None:
+    """``communes.csv``'s rows by code and by slug, built once per content
+    of the file (a country-size batch looks a commune up per report); each
+    call still logs the file as an input read. None when it cannot be read
+    the quick way (the checked way then reports why)."""
+    path = data_path(data_dir, "registry", "communes.csv")
+    data = _plain_bytes(path)
+    if data is None:
+        return None
+    key = (str(path.resolve()), sha256_bytes(data))
+    if key not in _INDEX:
+        rows = load_registry(data_dir)
+        index: dict[str, list[Commune]] = {}
+        for c in rows:
+            index.setdefault(c.code, []).append(c)
+            if c.slug != c.code:
+                index.setdefault(c.slug, []).append(c)
+        _INDEX.clear()
+        _INDEX[key] = (index, relative_to_root(path), len(rows))
+        return index
+    index, shown, count = _INDEX[key]
+    record_input(shown, data, count)
+    return index
 
 
 def predecessors(code: str | int, data_dir: str | Path | None = None) -> list[LinkedCommune]:
