@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import limits
 from ..errors import LimitError
-from ._encoding import legacy_character, legacy_message, unsafe_character, unsafe_message
+from .encoding import legacy_character, legacy_message, unsafe_character, unsafe_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tables import Column

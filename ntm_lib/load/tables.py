@@ -30,7 +30,7 @@ from ..errors import DataError, LimitError, Problems
 from ..paths import data_dir as default_data_dir
 from ..paths import relative_to_root
 from ..textnorm import nfc
-from ._encoding import decode_utf8
+from .encoding import decode_utf8
 from ._kinds import KINDS, BadCell
 from .inputs import record_input
 

@@ -23,7 +23,7 @@ import yaml
 
 from .. import limits
 from ..errors import DataError, LimitError, ParameterError, ParameterErrors
-from ..load._encoding import unsafe_character, unsafe_message
+from ..load.encoding import unsafe_character, unsafe_message
 from ..paths import relative_to_root
 from ..textnorm import nfc
 from .notebook import PARAMETERS_TAG, notebook_defaults, parameters_cell, read_notebook

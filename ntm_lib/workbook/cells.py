@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import limits
-from ..load._encoding import legacy_character
+from ..load.encoding import legacy_character
 from ..textnorm import match_key, nfc
 
 
