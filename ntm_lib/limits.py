@@ -94,6 +94,29 @@ def check_size(path: str | Path, limit: int, *, what: str, shown: str | None = N
     return info.st_size
 
 
+def read_bounded(path: str | Path, name: str, *, what: str, shown: str | None = None) -> bytes:
+    """The bytes of a regular file within the limit called ``name`` (an
+    attribute of this module, e.g. ``"CSV_FILE_BYTES"``), named in the
+    messages. Raises :class:`LimitError` for a folder, a device or FIFO
+    (``/dev/zero`` is never read) or a larger file, also one that grew while
+    it was read."""
+    limit = globals()[name]
+    shown = shown or str(path)
+    try:
+        size = check_size(path, limit, what=what, shown=shown)
+    except LimitError as exc:
+        if exc.expected is not None:
+            exc.expected = f"{exc.expected} (limit limits.{name})"
+        raise
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise LimitError(f"{what} is too large", file=shown,
+                         expected=f"at most {_size(limit)} (limit limits.{name})",
+                         found=f"more than {size:,} bytes")
+    return data
+
+
 def check_text(text: str, *, where: str, limit: int = TEXT_CHARS,
                word_limit: int = WORD_CHARS, **location) -> None:
     """Raise :class:`LimitError` when ``text`` is longer than ``limit``

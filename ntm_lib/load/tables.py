@@ -265,31 +265,12 @@ def _unresolved(path: Path) -> str:
         return absolute.as_posix()
 
 
-def sized(path: Path, limit: int, what: str, shown: str, name: str) -> int:
-    """:func:`ntm_lib.limits.check_size`, the limit's name (``name`` in
-    :mod:`ntm_lib.limits`) added to the message of a file too large."""
-    try:
-        return limits.check_size(path, limit, what=what, shown=shown)
-    except LimitError as exc:
-        if exc.expected is not None:
-            exc.expected = f"{exc.expected} (limit limits.{name})"
-        raise
-
-
 def _read_bounded(path: Path, rel: str) -> bytes:
     """The bytes of a regular file of at most :data:`~ntm_lib.limits.CSV_FILE_BYTES`.
 
     Raises :class:`LimitError` for a folder, a device or FIFO (``/dev/zero``
     is never read), or a larger file (also one that grew while read)."""
-    size = sized(path, limits.CSV_FILE_BYTES, "CSV table", rel, "CSV_FILE_BYTES")
-    with open(path, "rb") as handle:
-        data = handle.read(limits.CSV_FILE_BYTES + 1)
-    if len(data) > limits.CSV_FILE_BYTES:
-        raise LimitError("CSV table is too large", file=rel,
-                         expected=f"at most {limits.CSV_FILE_BYTES // limits.MiB} MiB "
-                                  "(limit limits.CSV_FILE_BYTES)",
-                         found=f"more than {size:,} bytes")
-    return data
+    return limits.read_bounded(path, "CSV_FILE_BYTES", what="CSV table", shown=rel)
 
 
 #: Tables parsed in this process, by (file, bytes, columns, extra_columns):

@@ -17,7 +17,6 @@ from typing import Any, Mapping
 
 from .. import limits
 from ..errors import LimitError, NotebookError
-from ..load.tables import sized
 from ..paths import relative_to_root
 
 PARAMETERS_TAG = "parameters"
@@ -35,14 +34,7 @@ def read_notebook(path: str | Path) -> dict[str, Any]:
         Not UTF-8, not JSON, or not an object with a list of cells.
     """
     shown = relative_to_root(path)
-    size = sized(path, limits.NOTEBOOK_BYTES, "notebook", shown, "NOTEBOOK_BYTES")
-    with open(path, "rb") as handle:
-        data = handle.read(limits.NOTEBOOK_BYTES + 1)
-    if len(data) > limits.NOTEBOOK_BYTES:
-        raise LimitError("notebook is too large", file=shown,
-                         expected=f"at most {limits.NOTEBOOK_BYTES // limits.MiB} MiB "
-                                  "(limit limits.NOTEBOOK_BYTES)",
-                         found=f"more than {size:,} bytes")
+    data = limits.read_bounded(path, "NOTEBOOK_BYTES", what="notebook", shown=shown)
     try:
         nb = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

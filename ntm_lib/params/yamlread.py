@@ -32,7 +32,6 @@ from yaml.resolver import Resolver
 
 from .. import limits
 from ..errors import LimitError, ParameterError, ParameterErrors
-from ..load.tables import sized
 
 #: PyYAML's safe loader, in C (libyaml) when PyYAML was built with it.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -211,14 +210,7 @@ def read_text(path: Path, shown: str) -> str:
     """
     if not path.exists() and not path.is_symlink():
         raise ParameterError("params file not found", file=shown)
-    size = sized(path, limits.PARAMS_FILE_BYTES, "params file", shown, "PARAMS_FILE_BYTES")
-    with open(path, "rb") as handle:
-        data = handle.read(limits.PARAMS_FILE_BYTES + 1)
-    if len(data) > limits.PARAMS_FILE_BYTES:
-        raise LimitError("params file is too large", file=shown,
-                         expected=f"at most {limits.PARAMS_FILE_BYTES // limits.MiB} MiB "
-                                  "(limit limits.PARAMS_FILE_BYTES)",
-                         found=f"more than {size:,} bytes")
+    data = limits.read_bounded(path, "PARAMS_FILE_BYTES", what="params file", shown=shown)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
