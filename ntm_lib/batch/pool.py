@@ -193,8 +193,7 @@ def run_local(
             # The executor cancels what has not started, in its own thread: a
             # future cancelled here could meet a worker's death there (Python
             # 3.11 then raises InvalidStateError in that thread).
-            workers_now = list((getattr(executor, "_processes", None) or {}).values())
-            manager = getattr(executor, "_executor_manager_thread", None)
+            workers_now = multiprocessing.active_children()  # the pool's workers
             executor.shutdown(wait=False, cancel_futures=True)
             _interrupt(workers_now)
             for future, i in futures.items():
@@ -207,8 +206,8 @@ def run_local(
                 if (outcome.error or {}).get("type") != "KeyboardInterrupt":
                     results[i] = outcome  # it finished before the interrupt reached it
                     on_done(outcome)
-            if manager is not None:  # until every worker has exited
-                manager.join()
+            for process in workers_now:  # until every worker has exited
+                process.join()
             for i in pending:
                 if i not in results:
                     results[i] = unfinished(jobs[i], "interrupted" if i in started else "not run",
