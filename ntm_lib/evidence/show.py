@@ -35,13 +35,7 @@ class Run:
 def _figures(notebook: Path) -> dict[str, Figure]:
     """The figures of an executed notebook, read without following a link."""
     where = relative_to_root(notebook)
-    try:
-        data = read_bytes_nofollow(notebook, limit=EVIDENCE_JSON_BYTES)
-    except (UnsafePathError, LimitError) as exc:
-        raise type(exc)(exc.message, file=where, expected=exc.expected, found=exc.found) from None
-    except OSError as exc:
-        raise EvidenceLookupError(f"cannot read the executed notebook: {exc.strerror}",
-                                  file=where) from None
+    data = _read_evidence(notebook, where, EVIDENCE_JSON_BYTES, "the executed notebook")
     try:
         parsed = json.loads(data.decode("utf-8"))
         if not isinstance(parsed, dict) or not isinstance(parsed.get("cells", []), list):
@@ -190,12 +184,9 @@ def _copy_lines(run: Run, path: str) -> list[str] | None:
     shown = relative_to_root(run.path) + f"/{PAYLOAD}/{INPUTS}/{path}"
     try:
         check_within(copy.parent, run.path)
-        data = read_bytes_nofollow(copy, limit=CSV_FILE_BYTES)
-    except (UnsafePathError, LimitError) as exc:
-        raise type(exc)(exc.message, file=shown, expected=exc.expected, found=exc.found) from None
-    except OSError as exc:
-        raise EvidenceLookupError(f"cannot read the run's copy: {exc.strerror}",
-                                  file=shown) from None
+    except UnsafePathError as exc:
+        raise UnsafePathError(exc.message, file=shown) from None
+    data = _read_evidence(copy, shown, CSV_FILE_BYTES, "the run's copy")
     return data.decode("utf-8", errors="replace").splitlines()
 
 
@@ -241,3 +232,14 @@ def trace(run: Run, figure_name: str) -> list[str]:
                 if 0 < row <= len(text):
                     lines.append(f"  row {row}: {text[row - 1]}")
     return [printable(line) for line in lines]
+
+
+def _read_evidence(path, shown: str, limit: int, what: str) -> bytes:
+    """A file of a run, read without following a link and within ``limit``
+    bytes; errors name ``shown`` (the path as the user knows it)."""
+    try:
+        return read_bytes_nofollow(path, limit=limit)
+    except (UnsafePathError, LimitError) as exc:
+        raise type(exc)(exc.message, file=shown, expected=exc.expected, found=exc.found) from None
+    except OSError as exc:
+        raise EvidenceLookupError(f"cannot read {what}: {exc.strerror}", file=shown) from None

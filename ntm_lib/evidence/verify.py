@@ -96,6 +96,17 @@ def _digest(path: Path, rel: str, report: BagReport) -> str | None:
         return None
 
 
+def _compare(path: Path, expected: dict[str, str], present: set[str], report: BagReport) -> None:
+    """Name each expected file that is missing or whose SHA-256 changed."""
+    for rel in sorted(expected):
+        if rel not in present:
+            report.missing.append(rel)
+        else:
+            digest = _digest(path, rel, report)
+            if digest is not None and digest != expected[rel]:
+                report.changed.append(rel)
+
+
 def verify_bag(path: str | Path) -> BagReport:
     """Check one run folder (a bag) file by file, then with ``bagit``'s own
     validation; every difference is reported, none raised."""
@@ -116,13 +127,7 @@ def verify_bag(path: str | Path) -> BagReport:
         if "sha256" in hashes:
             expected[rel.replace(os.sep, "/")] = hashes["sha256"]
     present = {p for p in present if not ("/" not in p and _MANIFEST_FILE.match(p))}
-    for rel in sorted(expected):
-        if rel not in present:
-            report.missing.append(rel)
-        else:
-            digest = _digest(path, rel, report)
-            if digest is not None and digest != expected[rel]:
-                report.changed.append(rel)
+    _compare(path, expected, present, report)
     report.added = sorted(present - set(expected))
     if report.ok:
         try:
@@ -178,13 +183,7 @@ def verify_recorded(path: str | Path) -> BagReport:
     for name, digest in outputs.items():
         rel = name if name in present or f"data/{name}" not in present else f"data/{name}"
         expected[rel] = str(digest)
-    for rel in sorted(expected):
-        if rel not in present:
-            report.missing.append(rel)
-        else:
-            digest = _digest(path, rel, report)
-            if digest is not None and digest != expected[rel]:
-                report.changed.append(rel)
+    _compare(path, expected, present, report)
     report.added = sorted(present - set(expected) - {MANIFEST})
     return report
 
