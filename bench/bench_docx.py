@@ -4,8 +4,10 @@ Runs ``ntm run --commune 02881 --year 2023`` ``--runs`` times into a
 temporary build folder and reads each run's manifest ``timings``: ``docx``
 (the whole Word step: parse the HTML, the reference document, the charts'
 300 dpi pictures, zip) and ``pdf`` (WeasyPrint), measured in the same process.
-Also measures the DOCX in one warm process (imports done, as in an ``ntm
-batch`` worker), split into the chart pictures and the rest. Prints medians
+Also measures the DOCX and the PDF in one warm process (imports done, as
+in an ``ntm batch`` worker), the DOCX split into the chart pictures (at
+each resolution of :data:`DPIS`) and the rest, with the ratio to the PDF
+at each resolution. Prints medians
 and the ratio to the PDF (target: under a quarter) and writes them as JSON
 under ``bench/results/``. Usage::
 
@@ -27,6 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TARGET = 0.25
+#: Resolutions of the charts' PNG measured in the warm process: 300 (print), 220
+#: (Word's default picture resolution, "Print: 220 ppi"), 150.
+DPIS = (300, 220, 150)
 
 
 def _warm(html: Path, repeats: int) -> dict:
@@ -40,17 +45,37 @@ def _warm(html: Path, repeats: int) -> dict:
     reference = docx_report.default_reference()
     charts = docx_report._SVG.findall(text)
     docx_report._docx_bytes(text, font, reference, "t", "a")  # imports, font metrics
-    whole, pictures = [], []
+    whole = []
+    pictures: dict[int, list[float]] = {dpi: [] for dpi in DPIS}
     for _ in range(repeats):
         t0 = time.perf_counter()
         docx_report._docx_bytes(text, font, reference, "t", "a")
         whole.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for chart in charts:
-            docx_charts.chart_for_word(chart, 467.7, font)
-        pictures.append(time.perf_counter() - t0)
-    return {"docx_s": statistics.median(whole), "chart_pictures_s": statistics.median(pictures),
-            "charts": len(charts), "png_dpi": docx_charts.PNG_DPI}
+        for dpi in DPIS:
+            t0 = time.perf_counter()
+            for chart in charts:
+                docx_charts.chart_for_word(chart, 467.7, font, dpi=dpi)
+            pictures[dpi].append(time.perf_counter() - t0)
+    from ntm_lib.render import render_pdf
+
+    pdf_runs = []
+    with tempfile.TemporaryDirectory() as out:
+        render_pdf(html, Path(out) / "warm.pdf", font=font)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            render_pdf(html, Path(out) / "r.pdf", font=font)
+            pdf_runs.append(time.perf_counter() - t0)
+    pdf_s = statistics.median(pdf_runs)
+    docx_s = statistics.median(whole)
+    chart_s = {dpi: round(statistics.median(v), 4) for dpi, v in pictures.items()}
+    rest = docx_s - chart_s[docx_charts.PNG_DPI]
+    return {"docx_s": round(docx_s, 4), "chart_pictures_s": chart_s[docx_charts.PNG_DPI],
+            "charts": len(charts), "png_dpi": docx_charts.PNG_DPI,
+            "chart_pictures_s_by_dpi": chart_s,
+            "docx_s_by_dpi": {dpi: round(rest + s, 4) for dpi, s in chart_s.items()},
+            "pdf_s": round(pdf_s, 4),
+            "docx_over_pdf_by_dpi": {dpi: round((rest + s) / pdf_s, 3)
+                                     for dpi, s in chart_s.items()}}
 
 
 def main() -> int:

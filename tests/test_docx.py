@@ -220,3 +220,46 @@ def test_reference_lacking_a_style_is_refused(tmp_path):
 
 def test_shipped_reference_is_what_the_generator_makes():
     assert default_reference().read_bytes() == build_reference()
+
+
+_CLIP = ('<svg xmlns="http://www.w3.org/2000/svg" width="100pt" height="60pt" viewBox="0 0 100 60">'
+         '<defs><clipPath id="p1"><rect x="10" y="5" width="80" height="50"/></clipPath></defs>'
+         '{}</svg>')
+
+
+@pytest.mark.parametrize("path, pruned", [
+    ('<path d="M 20 50 L 40 50 L 40 10 L 20 10 z " clip-path="url(#p1)" style="fill: #2563eb"/>', True),
+    # a point outside the rectangle: the clip cuts the bar
+    ('<path d="M 20 50 L 40 50 L 40 2 L 20 2 z " clip-path="url(#p1)" style="fill: #2563eb"/>', False),
+    # stroked: the stroke may reach past the rectangle
+    ('<path d="M 20 50 L 40 50 z " clip-path="url(#p1)" style="fill: none; stroke: #000"/>', False),
+    # a curve: its control points do not bound it
+    ('<path d="M 20 50 C 40 50 40 10 20 10 z " clip-path="url(#p1)" style="fill: #000"/>', False),
+    # a clip that is not this rectangle
+    ('<path d="M 20 50 L 40 50 L 40 10 z " clip-path="url(#p2)" style="fill: #000"/>', False),
+])
+def test_idle_clips_are_dropped_only_when_they_clip_nothing(path, pruned):
+    from ntm_lib.render.docx_charts import without_idle_clips
+
+    svg = _CLIP.format(path)
+    assert ("clip-path" not in without_idle_clips(svg)) is pruned
+    assert without_idle_clips(svg).replace(' clip-path="url(#p1)"', "") == svg.replace(
+        ' clip-path="url(#p1)"', "")  # nothing else changes
+
+
+def test_dropping_idle_clips_keeps_the_pixels():
+    """A bar inside its clip rasterises to the same pixels (to 1 level in 255) without it."""
+    import io
+
+    import resvg_py
+    from PIL import Image, ImageChops
+
+    from ntm_lib.render.docx_charts import without_idle_clips
+
+    svg = _CLIP.format('<path d="M 20.3 50 L 40.7 50 L 40.7 10.2 L 20.3 10.2 z " '
+                       'clip-path="url(#p1)" style="fill: #2563eb"/>')
+    pictures = [Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(
+        svg_string=s, dpi=300, background="#ffffff")))).convert("RGB")
+        for s in (svg, without_idle_clips(svg))]
+    assert "clip-path" not in without_idle_clips(svg)
+    assert max(band[1] for band in ImageChops.difference(*pictures).getextrema()) <= 1

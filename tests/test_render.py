@@ -406,3 +406,24 @@ def test_font_subsets_are_cached_between_processes(tmp_path, monkeypatch):
     embed._subset_woff.cache_clear()
     assert embed.font_face_css("Xã Nậm Mòn") == made  # made again, nothing cached
     embed._subset_woff.cache_clear()
+
+
+def test_warm_up_makes_the_renderers_set_up_once(monkeypatch):
+    """The warm-up of ``ntm run`` (during the execution) leaves the exporter,
+    WeasyPrint's font set-up and the Word metrics made; a failing warm-up is
+    silent (the render itself reports the problem, with its place)."""
+    from ntm_lib.render import docx_report, html, pdf, warm
+
+    warm.finish(warm.start(docx=True))
+    assert html._exporter.cache_info().currsize == 1
+    assert pdf._font_setup.cache_info().currsize >= 1
+    assert docx_report._metrics.cache_info().currsize >= 2
+
+    def broken(**_kw):
+        raise RuntimeError("no fontconfig")
+
+    monkeypatch.setattr(warm, "ready", broken)
+    thread = warm.start(docx=False)
+    warm.finish(thread)
+    assert not thread.is_alive()
+    warm.finish(None)

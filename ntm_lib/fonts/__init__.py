@@ -54,6 +54,7 @@ _FONT_DIRS = (
     "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts", "C:/Windows/Fonts",
 )
 _REGISTERED: set[str] = set()
+_FAMILY_NAMES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -263,5 +264,8 @@ def register_with_matplotlib(font: SerifFont | None = None) -> str:
         if str(path) not in _REGISTERED:
             font_manager.fontManager.addfont(str(path))
             _REGISTERED.add(str(path))
-    return font_manager.FontProperties(fname=str(font.regular)).get_name()
+    regular = str(font.regular)
+    if regular not in _FAMILY_NAMES:  # reading the name parses the file: once per process
+        _FAMILY_NAMES[regular] = font_manager.FontProperties(fname=regular).get_name()
+    return _FAMILY_NAMES[regular]
 

@@ -20,13 +20,19 @@ from dataclasses import dataclass
 from ntm_lib.errors import RenderError
 from ntm_lib.fonts import SerifFont
 
-__all__ = ["PNG_DPI", "Chart", "chart_for_word"]
+__all__ = ["PNG_DPI", "Chart", "chart_for_word", "without_idle_clips"]
 
 #: Resolution of the PNG every picture carries, at its printed size.
 PNG_DPI = 300
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(pt|px|mm|cm|in)?\s*$")
 _TO_PT = {"pt": 1.0, None: 0.75, "px": 0.75, "mm": 72 / 25.4, "cm": 72 / 2.54, "in": 72.0}
 _FAMILY = re.compile(r"(font-family\s*:\s*)([^;\"}]+)")
+_CLIP_RECT = re.compile(
+    r'<clipPath id="([^"]+)">\s*<rect x="([-0-9.e]+)" y="([-0-9.e]+)" '
+    r'width="([0-9.e]+)" height="([0-9.e]+)"\s*/>\s*</clipPath>')
+_CLIPPED_PATH = re.compile(r'<path d="([^"]*)" clip-path="url\(#([^)"]+)\)"( style="[^"]*")?')
+_LINES_ONLY = re.compile(r"^[\sMLZz0-9.eE+-]*$")
+_NUMBER = re.compile(r"[-+]?(?:[0-9]*\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,37 @@ def _points(value: str | None) -> float | None:
     return float(match.group(1)) * _TO_PT[match.group(2)] if match else None
 
 
-def chart_for_word(fragment: str, max_width_pt: float, font: SerifFont) -> Chart:
+def without_idle_clips(svg: str) -> str:
+    """``svg`` without the clip paths that clip nothing: a filled, unstroked
+    ``<path>`` made only of absolute straight lines (``M``/``L``/``Z``, as
+    matplotlib writes bars and areas) whose points all lie inside the
+    rectangle of its ``<clipPath>`` draws the same pixels without it.
+
+    matplotlib clips every artist to its axes; resvg draws each clip as a
+    mask over the whole picture, which makes a bar chart several times
+    slower to rasterise. Anything else (strokes, curves, transforms, clips
+    that are not one rectangle, points outside) keeps its clip.
+    """
+    rects = {m.group(1): tuple(float(v) for v in m.groups()[1:]) for m in _CLIP_RECT.finditer(svg)}
+
+    def prune(match: re.Match) -> str:
+        data, clip, style = match.group(1), match.group(2), match.group(3) or ""
+        rect = rects.get(clip)
+        if rect is None or not _LINES_ONLY.match(data) or "stroke" in style:
+            return match.group(0)
+        x, y, w, h = rect
+        values = [float(v) for v in _NUMBER.findall(data)]
+        xs, ys = values[0::2], values[1::2]
+        if (not values or len(values) % 2 or min(xs) < x or max(xs) > x + w
+                or min(ys) < y or max(ys) > y + h):
+            return match.group(0)
+        return f'<path d="{data}"{style}'
+
+    return _CLIPPED_PATH.sub(prune, svg)
+
+
+def chart_for_word(fragment: str, max_width_pt: float, font: SerifFont,
+                   dpi: float = PNG_DPI) -> Chart:
     """The chart of one inline ``<svg>`` element of the report HTML.
 
     Parameters
@@ -57,6 +93,8 @@ def chart_for_word(fragment: str, max_width_pt: float, font: SerifFont) -> Chart
         report CSS does, ``max-width: 100%``), keeping its proportions.
     font:
         The report serif; its four faces are the only fonts resvg sees.
+    dpi:
+        Resolution of the PNG at the printed size (:data:`PNG_DPI`).
 
     Raises
     ------
@@ -85,7 +123,7 @@ def chart_for_word(fragment: str, max_width_pt: float, font: SerifFont) -> Chart
     word_svg = _FAMILY.sub(lambda m: m.group(1) + "'Times New Roman', " + m.group(2), text)
     try:
         png = bytes(resvg_py.svg_to_bytes(
-            svg_string=text, dpi=PNG_DPI * scale, skip_system_fonts=True,
+            svg_string=without_idle_clips(text), dpi=dpi * scale, skip_system_fonts=True,
             font_files=[str(p) for p in font.files.values()], serif_family=font.family,
             font_family=font.family, background="#ffffff"))
     except ValueError as exc:

@@ -542,6 +542,19 @@ def _metrics(face: str) -> tuple[dict[str, int], dict[int, str], int]:
             dict(font.getBestCmap()), font["head"].unitsPerEm)
 
 
+def ready(font: SerifFont) -> None:
+    """Import what :func:`render_docx` needs and read the serif's metrics,
+    once per process (the render's child process inherits them)."""
+    import bs4  # noqa: F401
+    import docx  # noqa: F401
+    import resvg_py  # noqa: F401
+
+    from . import docx_package  # noqa: F401
+
+    for style in ("regular", "bold"):
+        _metrics(str(font.files[style]))
+
+
 def _grid_width(table) -> int:
     rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
     return _grid(rows)[1] if rows else 0

@@ -267,6 +267,10 @@ def build_report(
         failure: NtmError | None = None
         try:
             injected = {"commune": commune.code, "year": int(year), "params_file": shown}
+            from ..render import warm
+
+            # The renderers' set-up overlaps the execution (this process only waits for it).
+            warming = warm.start(docx=docx)
             with _secrets_in_environment(secrets):
                 execution = execute_notebook(notebook, executed, injected, cwd=project_root(),
                                              kernel_name=kernel_name,
@@ -286,6 +290,7 @@ def build_report(
         figures = read_figures(executed)
         inputs = figures["inputs"].value if "inputs" in figures else []
         outputs = [executed]
+        warm.finish(warming)  # renders run alone: nothing else runs when they fork
         if failure is None:
             from ..render import render_html, render_pdf  # heavy imports, only when rendering
 
