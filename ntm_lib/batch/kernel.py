@@ -33,6 +33,9 @@ PROVISIONER_NAME = "ntm-fork-provisioner"
 #: Seconds a forked kernel has to bind its sockets; then one retry.
 START_TIMEOUT = 30.0
 
+#: Seconds a shut-down forked kernel is waited for (the forker reaps it at once).
+REAP_WAIT = 0.1
+
 _forker: "Forker | None" = None
 _live: set[int] = set()
 _live_lock = threading.Lock()
@@ -137,6 +140,17 @@ class _Forked:
             time.sleep(0.02)
         return self.returncode or 0
 
+    def wait_gone(self, seconds: float) -> bool:
+        """Poll every millisecond, up to ``seconds``, until the kernel is gone."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
     def send_signal(self, signum: int) -> None:
         os.kill(self.pid, signum)
 
@@ -183,7 +197,10 @@ class ForkProvisioner(QuietProvisioner):
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except OSError:
-                pass
+                return
+            # The forker reaps it within milliseconds; jupyter_client would
+            # otherwise find it alive still and sleep 0.1 s before looking again.
+            self.process.wait_gone(REAP_WAIT)
 
 
 def install(cwd: str | Path | None = None) -> Forker:

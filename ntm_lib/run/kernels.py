@@ -15,6 +15,9 @@ provisioner (registered under ``jupyter_client.kernel_provisioners`` in
 ``pyproject.toml``) through a kernel spec in a private Jupyter data folder
 put first on ``JUPYTER_PATH``. The first call wins: a batch worker sets the
 kernel forker (``ntm_lib.batch.kernel``) before any report runs.
+
+:class:`ReadyClient` is the client ``execute_notebook`` talks to the kernel
+with: jupyter_client's own, with a ready check that does not sit idle.
 """
 from __future__ import annotations
 
@@ -23,9 +26,11 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 
 KERNEL_NAME = "python3"
@@ -75,3 +80,63 @@ def use_provisioner(provisioner: str = QUIET_PROVISIONER) -> str:
                 p for p in (str(folder), os.environ.get("JUPYTER_PATH", "")) if p)
             _installed = provisioner
         return _installed
+
+
+#: Seconds the ready check listens on IOPub for the kernel's status after a
+#: ``kernel_info`` reply (and for more messages while draining them).
+IOPUB_QUIET = 0.02
+READY_CLIENT = "ntm_lib.run.kernels.ReadyClient"
+
+
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's asynchronous client, with a ready check that does not
+    idle.
+
+    The stock ``wait_for_ready`` (jupyter_client 8) sends ``kernel_info``,
+    waits for the reply, then listens 0.2 s for a message on IOPub (to know
+    the subscription is live) and afterwards until IOPub has been silent for
+    0.2 s: a fixed 0.2-0.4 s per report in which neither the kernel nor this
+    process works. This one keeps the same checks (a ``kernel_info_reply`` on
+    shell, then a message on IOPub, asking again when none came, the kernel's
+    death and the timeout) with :data:`IOPUB_QUIET` seconds of listening; the
+    messages drained are the kernel's status of that request, which nbclient
+    would ignore anyway (it reads only replies to its own requests).
+
+    Raises
+    ------
+    RuntimeError
+        The kernel died before replying, or did not reply within ``timeout``
+        seconds (as the stock client).
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        from queue import Empty
+
+        from jupyter_client import protocol_version_info
+
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=IOPUB_QUIET * 5)
+                except Empty:
+                    pass  # IOPub not subscribed yet: ask again
+                else:
+                    major = int(reply["content"]["protocol_version"].split(".")[0])
+                    if major != protocol_version_info[0]:
+                        self.session.adapt_version = major
+                    break
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=IOPUB_QUIET)
+            except Empty:
+                break
