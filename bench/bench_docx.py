@@ -3,7 +3,7 @@
 Runs ``ntm run --commune 02881 --year 2023`` ``--runs`` times into a
 temporary build folder and reads each run's manifest ``timings``: ``docx``
 (the whole Word step: parse the HTML, the reference document, the charts'
-300 dpi pictures, zip) and ``pdf`` (WeasyPrint), measured in the same process.
+220 ppi pictures, zip) and ``pdf`` (WeasyPrint), measured in the same process.
 Also measures the DOCX and the PDF in one warm process (imports done, as
 in an ``ntm batch`` worker), the DOCX split into the chart pictures (at
 each resolution of :data:`DPIS`) and the rest, with the ratio to the PDF
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TARGET = 0.25
 #: Resolutions of the charts' PNG measured in the warm process: 300 (print), 220
-#: (Word's default picture resolution, "Print: 220 ppi"), 150.
+#: (Word's default picture resolution, the one used), 150.
 DPIS = (300, 220, 150)
 
 

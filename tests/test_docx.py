@@ -157,7 +157,7 @@ def test_wide_appendix_is_landscape(tmp_path):
     assert orientations == [(0, False), (1, True), (0, False)]
 
 
-def test_chart_is_png_at_300_dpi_and_svg(built):
+def test_chart_is_png_at_220_ppi_and_svg(built):
     with zipfile.ZipFile(built[1]) as package:
         names = package.namelist()
         pngs = [n for n in names if n.endswith(".png")]
@@ -167,7 +167,7 @@ def test_chart_is_png_at_300_dpi_and_svg(built):
         import io
 
         image = Image.open(io.BytesIO(package.read(pngs[0])))
-        assert image.size == (1250, 625)  # 300 pt = 4.17 in at 300 dpi
+        assert image.size == (917, 458)  # 300 x 150 pt = 4.17 x 2.08 in at 220 ppi
         assert b"'Times New Roman'" in package.read(svgs[0])
         document = package.read("word/document.xml").decode()
     assert "asvg:svgBlip" in document or "svgBlip" in document

@@ -1,4 +1,4 @@
-"""Charts of the report for Word: the SVG itself and a 300 dpi PNG of it.
+"""Charts of the report for Word: the SVG itself and a 220 ppi PNG of it.
 
 Word 2016 and later draw an SVG picture (the ``asvg:svgBlip`` extension of
 [MS-ODRAWXML] 2.26.1.1) as vectors, sharp at any print resolution; every
@@ -22,8 +22,12 @@ from ntm_lib.fonts import SerifFont
 
 __all__ = ["PNG_DPI", "Chart", "chart_for_word", "without_idle_clips"]
 
-#: Resolution of the PNG every picture carries, at its printed size.
-PNG_DPI = 300
+#: Resolution of the PNG every picture carries, at its printed size: Word's
+#: own default picture resolution (Word 2016 and later, File > Options >
+#: Advanced > Image Size and Quality > Default resolution: "220 ppi", to
+#: which Word compresses pictures when it saves a document). A finer PNG
+#: costs more to make and is not kept once the office saves the file.
+PNG_DPI = 220
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(pt|px|mm|cm|in)?\s*$")
 _TO_PT = {"pt": 1.0, None: 0.75, "px": 0.75, "mm": 72 / 25.4, "cm": 72 / 2.54, "in": 72.0}
 _FAMILY = re.compile(r"(font-family\s*:\s*)([^;\"}]+)")

@@ -17,7 +17,7 @@ HTML (classes of ``report.css``) -> Word:
 - ``h1``/``h2``/``h3``/``h4`` -> Title / Heading 1 / Heading 2 / Heading 3;
 - ``p`` -> Body Text; ``li`` -> List Paragraph (``ul.documents`` items start
   with "+ ", as the report CSS draws them), List Bullet, List Number;
-- ``figure.chart`` -> a picture (SVG for Word 2016+, 300 dpi PNG for the rest:
+- ``figure.chart`` -> a picture (SVG for Word 2016+, 220 ppi PNG for the rest:
   :mod:`ntm_lib.render.docx_charts`) in ``NTM Figure``, the caption in Caption;
 - ``section.appendix`` -> a new section on a new page, landscape when its
   table has more than :data:`PORTRAIT_MAX_COLUMNS` columns; its table a
