@@ -153,6 +153,31 @@ def _parse_reference_tables() -> None:
             pass
 
 
+def _warm_charts() -> None:
+    """Draw one throw-away chart in the report style, so that forked kernels
+    find matplotlib's font set-up (the report serif registered, its faces
+    found and loaded, the SVG writer's first use) made; nothing drawn here
+    reaches a report, and the style is put back as it was."""
+    try:
+        import io
+
+        import matplotlib
+        import matplotlib.pyplot as plt
+
+        from ntm_lib.charts import report_style
+    except Exception:  # noqa: BLE001
+        return
+    try:
+        with matplotlib.rc_context(report_style()):
+            fig, ax = plt.subplots(figsize=(4, 2))
+            ax.barh(["Tiêu chí số 1", "Đạt chuẩn"], [1.5, 2.25])
+            ax.set_title("Biểu đồ: Nậm Mòn, năm 2023", fontweight="bold")
+            fig.savefig(io.BytesIO(), format="svg")
+            plt.close(fig)
+    except Exception:  # noqa: BLE001 - a kernel meets the same problem and reports it
+        pass
+
+
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # debugpy warns on stderr when imported (frozen modules); a kernel's own
@@ -171,6 +196,7 @@ def main() -> int:
         os.close(saved)
         os.close(null)
     _parse_reference_tables()
+    _warm_charts()
     signal.signal(signal.SIGCHLD, _reap)
     forker_cwd = os.getcwd()
     out = sys.stdout
