@@ -119,6 +119,8 @@ def _exporter():
     config.HTMLExporter.exclude_anchor_links = True
     config.HTMLExporter.embed_images = True
     config.HTMLExporter.language_code = "vi"
+    # Validate the notebook once, after the preprocessors, not after each one.
+    config.Exporter.optimistic_validation = True
     exporter = _ReportExporter(
         config=config,
         template_name=TEMPLATE_NAME,
@@ -129,6 +131,21 @@ def _exporter():
 
 
 _EXPORT_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def prepared_exporter():
+    """:func:`_exporter`, having converted one empty notebook in this process.
+
+    The HTML of a report is made in a forked child (:func:`render_html`):
+    what the child compiles (nbconvert's four templates, nbformat's schema
+    validator; about 0.1 s) is lost with it. Compiled here once, before the
+    first fork, every child inherits it. Call under :data:`_EXPORT_LOCK`."""
+    exporter = _exporter()
+    exporter.from_notebook_node(nbformat.v4.new_notebook(),
+                                resources={"ntm": {"title": "", "author": None},
+                                           "metadata": {"path": ""}})
+    return exporter
 
 
 def _without_recorded_figures(nb: NotebookNode) -> NotebookNode:
@@ -272,7 +289,7 @@ def render_html(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RenderError(f"cannot convert the notebook to HTML: {exc}", file=out) from exc
     with _EXPORT_LOCK:  # the exporter (its compiled template) is made here, once
-        _exporter()
+        prepared_exporter()
         html = run_limited(_html_text, nb, resources, out, what=f"the HTML {out.name}",
                            file=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def ready(*, docx: bool) -> None:
     from ..fonts import report_serif
 
     with html._EXPORT_LOCK:
-        html._exporter()
+        html.prepared_exporter()
     font = report_serif()
     with pdf._RENDER_LOCK:
         pdf._font_setup(pdf._font_key(font))
