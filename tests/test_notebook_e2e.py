@@ -55,11 +55,13 @@ def edited(tmp_path_factory):
     difficulties.source += ("\n\nCòn {{ criteria.not_met_count }} tiêu chí chưa đạt, "
                             "chiếm {{ criteria.percent_not_met | percent }} bộ tiêu chí.")
     # 3. A small chart, the normal way, with its caption.
-    index = nb.cells.index(cell_with(nb, "%layout appendix"))
+    index = nb.cells.index(cell_with(nb, "%layout signature"))  # as the README says
     nb.cells.insert(index, new_code_cell(
         "#| fig-cap: Biểu đồ 4. Số lượt về xã làm việc theo quý, năm {{ year }}\n"
         "fig, ax = plt.subplots(figsize=(4, 2))\n"
-        "ax.bar([q.quarter for q in report.names.quarters], [q.visits for q in report.names.quarters])\n"
+        "quarters = report.names.quarters\n"
+        'ax.bar([f"Quý {ntm_lib.text.format_quarter(q.quarter)}" for q in quarters],\n'
+        "       [q.visits for q in quarters])\n"
         "plt.show()"))
     # Debugging output: stays in the notebook.
     nb.cells.insert(index, new_code_cell('print("GỠ LỖI: kiểm tra")\nctx.totals["visits"]'))
@@ -87,6 +89,10 @@ def test_the_four_tasks_show_in_the_pdf(edited):
     html = (run / "data" / "report.html").read_text(encoding="utf-8")
     assert html.count('<figure class="chart">') == 4 and "<svg" in html
     assert "Biểu đồ 4. Số lượt về xã làm việc theo quý, năm 2023" in html
+    # before the signature block, its bars labelled by quarter
+    assert text.index("Biểu đồ 4.") < text.index("Nơi nhận")
+    chart = html[html.index("Biểu đồ 4.") - 60000:html.index("Biểu đồ 4.")]
+    assert all(f"Quý {q}" in chart for q in ("I", "II", "III", "IV"))
 
 
 def test_printed_text_and_plain_values_stay_out_and_are_listed(edited):

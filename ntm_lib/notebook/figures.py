@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from markupsafe import escape
 
-from .parts import mark
+from .parts import mark, wrap
 
 _CAPTION = re.compile(r"^\s*#\|\s*fig-cap:\s*(.*?)\s*$", re.MULTILINE)
 
@@ -64,7 +64,7 @@ class FigureDisplay:
         html = f'<figure class="chart">{svg}'
         if caption:
             html += f"<figcaption>{caption}</figcaption>"
-        html += "</figure>"
+        html = wrap(html + "</figure>")  # the preview style's scope, as prose and layouts
         plain = re.sub(r"<[^>]+>", "", caption) or f"Hình {index + 1}"
         # One copy of the SVG (inline in the HTML): the executed notebook stays small.
         return {"text/html": html, "text/plain": str(escape(plain))}, mark("chart")

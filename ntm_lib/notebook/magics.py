@@ -12,12 +12,7 @@ from __future__ import annotations
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import HTML, display
 
-from .parts import mark
-
-
-def wrap(html: str) -> str:
-    """A report part's HTML in its ``div.ntm-part`` (the preview style's scope)."""
-    return f'<div class="ntm-part">{html}</div>'
+from .parts import mark, wrap
 
 
 @magics_class

@@ -73,6 +73,13 @@ def left_out(notebook: Mapping[str, Any], limit: int = 80) -> list[dict[str, Any
     return found
 
 
+def wrap(html: str) -> str:
+    """A report part's HTML in its ``div.ntm-part``: the scope of the preview
+    stylesheet in JupyterLab (:func:`ntm_lib.notebook.session.preview_css`);
+    the report's own stylesheet gives the ``div`` no style."""
+    return f'<div class="ntm-part">{html}</div>'
+
+
 def show(html: str, kind: str = "layout") -> None:
     """Display ``html`` (made by a template or an escaping function of the
     product) as a report part of ``kind`` in the running kernel."""

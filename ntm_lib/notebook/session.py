@@ -172,13 +172,17 @@ def preview_css() -> str:
     once per stylesheet and kept in the cache folder
     (:func:`ntm_lib.paths.cache_dir`), so a kernel does not parse CSS."""
     import hashlib
+    import marshal
 
     from ..paths import cache_dir
     from ..safeio import atomic_write
 
     css = (Path(__file__).resolve().parent.parent / "render/templates/ntm_report/report.css")
     source = css.read_bytes()
-    key = hashlib.sha256(source + Path(__file__).read_bytes()).hexdigest()[:24]
+    # Keyed on the stylesheet and on the code that scopes it, as loaded in
+    # this process (not the file on disk, which may have changed since).
+    code = marshal.dumps(_scope.__code__) + repr((PREVIEW_SCOPES, _LAB_RESETS)).encode("utf-8")
+    key = hashlib.sha256(source + code).hexdigest()[:24]
     cached = cache_dir() / "preview" / f"{key}.css"
     try:
         return cached.read_text(encoding="utf-8")
@@ -193,6 +197,19 @@ def preview_css() -> str:
     return scoped
 
 
+#: Where the preview styles apply in JupyterLab: the report parts, and the
+#: Markdown cells (the report's headings) of a notebook that has report parts
+#: (``:has()``: a notebook without them keeps JupyterLab's own look).
+PREVIEW_SCOPES = (".ntm-part", ".jp-Notebook:has(.ntm-part) .jp-MarkdownCell .jp-RenderedMarkdown")
+
+#: JupyterLab stripes and highlights table rows; a report's tables have neither.
+_LAB_RESETS = (
+    ".jp-RenderedHTMLCommon .ntm-part tbody tr:nth-child(odd), "
+    ".jp-RenderedHTMLCommon .ntm-part tbody tr:nth-child(even), "
+    ".jp-RenderedHTMLCommon .ntm-part tbody tr:hover { background: transparent; }"
+)
+
+
 def _scope(css: str) -> str:
     import tinycss2
 
@@ -200,9 +217,10 @@ def _scope(css: str) -> str:
     out = []
     for rule in rules:
         if rule.type == "qualified-rule":
-            selectors = tinycss2.serialize(rule.prelude).split(",")
+            selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
             scoped = ", ".join(
-                ".ntm-part" if s.strip() in ("html", "body", "main", ".document")
-                else f".ntm-part {s.strip()}" for s in selectors)
+                scope if s in ("html", "body", "main", ".document") else f"{scope} {s}"
+                for scope in PREVIEW_SCOPES for s in selectors)
             out.append(f"{scoped} {{{tinycss2.serialize(rule.content)}}}")
+    out.append(_LAB_RESETS)
     return "\n".join(out)
