@@ -182,3 +182,16 @@ def test_two_runs_at_once_do_not_corrupt_each_other(tmp_path):
     assert len(runs) == 2
     assert (build / "2023" / "nam-mon").resolve() == runs[-1].resolve()
     assert ntm("verify", str(build / "2023")).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["verify", "show"])
+@pytest.mark.parametrize("target", ["build/no-such-run", "data"])
+def test_a_path_without_a_run_is_a_wrong_argument(command, target, capsys):
+    """A missing path, or one holding no run, is refused as a wrong argument
+    (exit code 2, one line), not reported as a failed check (1)."""
+    from ntm_lib.cli import main
+
+    assert main([command, target]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target}: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

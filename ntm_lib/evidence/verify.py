@@ -35,6 +35,13 @@ class VerifyError(NtmError):
     be read."""
 
 
+class NoRunHere(VerifyError):
+    """The path given does not exist or holds no archived run: a wrong
+    argument (exit code 2), not a failed check."""
+
+    exit_code = 2
+
+
 @dataclass
 class BagReport:
     """Verification of one run: ``changed``, ``added``, ``missing`` (paths
@@ -313,20 +320,21 @@ def find_runs(path: str | Path) -> list[Path]:
     ------
     UnsafePathError
         ``path`` is (or holds only) a link leading out of the build folder.
-    VerifyError
-        ``path`` does not exist, is a link to nothing, or holds no run.
+    NoRunHere
+        ``path`` does not exist, is a link to nothing, or holds no run
+        (exit code 2).
     """
     given = Path(path)
     if not given.exists() and not given.is_symlink():
-        raise VerifyError("no such file or folder", file=str(given))
+        raise NoRunHere("no such file or folder", file=str(given))
     found = scan(given)
     if not found.runs:
         if found.refused:
             raise found.refused[0]
         if found.problems:
             raise VerifyError(found.problems[0].errors[0], file=found.problems[0].shown)
-        raise VerifyError("no archived run (BagIt bag or roll-up) here",
-                          file=relative_to_root(given))
+        raise NoRunHere("no archived run (BagIt bag or roll-up) here",
+                        file=relative_to_root(given))
     return found.runs
 
 
@@ -334,13 +342,14 @@ def verify(path: str | Path) -> list[BagReport]:
     """Verify every run found at ``path`` (see :func:`scan`), and report each
     link that leads to nothing or out of the build folder as a failure.
 
-    Raises :class:`VerifyError` when ``path`` is missing or holds neither.
+    Raises :class:`NoRunHere` (exit code 2) when ``path`` is missing or
+    holds neither.
     """
     given = Path(path)
     if not given.exists() and not given.is_symlink():
-        raise VerifyError("no such file or folder", file=str(given))
+        raise NoRunHere("no such file or folder", file=str(given))
     found = scan(given)
     if not found.runs and not found.problems:
-        raise VerifyError("no archived run (BagIt bag or roll-up) here",
-                          file=relative_to_root(given))
+        raise NoRunHere("no archived run (BagIt bag or roll-up) here",
+                        file=relative_to_root(given))
     return [verify_run(run) for run in found.runs] + found.problems
