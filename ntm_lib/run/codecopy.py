@@ -81,12 +81,22 @@ def check_library_copy(path: Path) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=8)
 def library_changed(digest: str, root: str) -> bool:
     """Whether the library that has ``digest`` may differ from the git
     commit the manifest names: True when ``root`` is not a git checkout or
     ``ntm_lib/`` has uncommitted changes or files git does not track.
-    Asked once per process and digest."""
+    Asked once per process and digest; inside
+    :func:`~ntm_lib.run.manifest.shipped_project_state`, the batch machine's answer."""
+    from .manifest import shipped_state
+
+    shipped = shipped_state()
+    if shipped is not None:
+        return bool(shipped["library_changed"])
+    return _library_changed(digest, root)
+
+
+@lru_cache(maxsize=8)
+def _library_changed(digest: str, root: str) -> bool:
     import subprocess
 
     try:

@@ -14,15 +14,17 @@ commit and whether the work tree had uncommitted changes); ``started_utc`` / ``e
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import platform
 import subprocess
 import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..paths import project_root
 from ..safeio import atomic_write, sha256_bytes, sha256_file
@@ -68,8 +70,45 @@ def package_versions() -> dict[str, str | None]:
     return dict(_installed_versions())
 
 
+#: The project's state as the batch's own machine saw it, for a run built by a
+#: Dask worker in a private copy of the project (no git checkout there).
+_SHIPPED_STATE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "ntm_shipped_project_state", default=None)
+
+
+def project_state(root: Path | None = None) -> dict[str, Any]:
+    """What a manifest records of the project itself rather than of the run:
+    ``{"git": git_state(), "library_changed": bool}`` (plain data)."""
+    from .codecopy import library_changed
+
+    root = root or project_root()
+    return {"git": git_state(root), "library_changed": library_changed(library_digest(),
+                                                                        str(root))}
+
+
+@contextmanager
+def shipped_project_state(state: dict[str, Any]) -> Iterator[None]:
+    """Inside the block (this thread or task), :func:`git_state` and
+    :func:`~ntm_lib.run.codecopy.library_changed` answer with ``state`` (as
+    :func:`project_state` gave it on the batch's machine): a run built from a
+    private copy of the project records what a local run would."""
+    token = _SHIPPED_STATE.set(dict(state))
+    try:
+        yield
+    finally:
+        _SHIPPED_STATE.reset(token)
+
+
+def shipped_state() -> dict[str, Any] | None:
+    """The state :func:`shipped_project_state` set, or None."""
+    return _SHIPPED_STATE.get()
+
+
 def git_state(root: Path | None = None) -> dict[str, Any]:
     """``{"commit": <hex or None>, "dirty": bool or None}`` of the project."""
+    shipped = _SHIPPED_STATE.get()
+    if shipped is not None:
+        return dict(shipped["git"])
     root = root or project_root()
 
     def git(*args: str) -> str | None:
