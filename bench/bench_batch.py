@@ -24,6 +24,8 @@ Prints the medians and ratios and writes them to ``bench/results/``::
 
     .venv/bin/python bench/bench_batch.py                  # 50 communes, ~17 min
     .venv/bin/python bench/bench_batch.py --communes 8 --sample 4 --bare 2 --rounds 1   # quick
+    .venv/bin/python bench/bench_batch.py --mode country --communes 3321   # bookkeeping
+    .venv/bin/python bench/bench_batch.py --mode cluster --communes 8 --rounds 3
 """
 from __future__ import annotations
 
@@ -84,8 +86,24 @@ def failing_notebook(folder: Path, fail: str) -> Path:
     return path
 
 
+#: The other modes, each a module of bench/ with ``main(argv)``.
+MODES = {"country": "batch_country", "cluster": "batch_cluster"}
+
+
 def main() -> int:
+    mode = argparse.ArgumentParser(add_help=False)
+    mode.add_argument("--mode", choices=("throughput", *MODES), default="throughput")
+    chosen, rest = mode.parse_known_args()
+    if chosen.mode != "throughput":  # country: bookkeeping at 3,321; cluster: real Dask
+        import importlib
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        return importlib.import_module(MODES[chosen.mode]).main(rest)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("throughput", *MODES), default="throughput",
+                        help="throughput (this module), country (bench/batch_country.py: "
+                             "3,321 communes' bookkeeping), cluster (bench/batch_cluster.py: "
+                             "real scheduler and workers)")
     parser.add_argument("--communes", type=int, default=50)
     parser.add_argument("--sample", type=int, default=0,
                         help="communes per throughput run; 0 (default): every commune the "

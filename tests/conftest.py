@@ -17,3 +17,15 @@ def _project_root(monkeypatch):
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def synthetic_project(tmp_path, monkeypatch):
+    """A synthetic project of 3 communes plus a copy of Nậm Mòn, as NTM_HOME:
+    ``(folder, what ntm_lib.synth.generate returned)``."""
+    from ntm_lib.synth import generate
+
+    out = tmp_path / "synthetic"
+    result = generate(3, 2023, out, seed=7, province_code="10", copy_real=["02881"], source=ROOT)
+    monkeypatch.setenv("NTM_HOME", str(out))
+    return out, result

@@ -20,12 +20,8 @@ from ntm_lib.synth import generate
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch, root):
-    """A synthetic project of 3 communes plus a copy of Nậm Mòn, as NTM_HOME."""
-    out = tmp_path / "synthetic"
-    result = generate(3, 2023, out, seed=7, province_code="10", copy_real=["02881"], source=root)
-    monkeypatch.setenv("NTM_HOME", str(out))
-    return out, result
+def project(synthetic_project):
+    return synthetic_project
 
 
 def test_plan_takes_every_params_file_of_the_year(project):

@@ -13,7 +13,12 @@ JSON: ``schema`` ``"ntm.batch.v1"``, ``batch_id``, ``year``, ``started_utc``,
 ``status`` (ran / skipped / failed / interrupted / not run), ``seconds``,
 ``reason``, ``run_id``, ``run_dir``, ``error`` (``message``, and for a
 notebook failure ``cell``, ``ename``, ``evalue``), ``timings`` (seconds per
-step) and ``outputs`` (file name -> path). Paths are relative to the build
+step), ``outputs`` (file name -> path) and ``peak_rss_mb`` (the peak
+resident set size, MiB, of the worker process that built it, so far: a
+worker builds many reports; None for a commune skipped or not run). At the
+top, ``peak_rss_mb`` is the batch process's own peak (``ru_maxrss``, MiB:
+planning, checks, record, roll-up checks and index; not its workers or
+kernels) and ``workers_peak_rss_mb`` the highest of the workers'. Paths are relative to the build
 folder. The CSV has one row per commune with the same facts, flat, made
 safe for a spreadsheet (:mod:`ntm_lib.csvsafe`: a cell starting like a
 formula gets a leading ``'``).
@@ -40,7 +45,7 @@ STATUSES = ("ran", "skipped", "failed", "interrupted", "not run")
 _OUTPUT_COLUMNS = {"notebook_path": "commune_report.ipynb", "html_path": "report.html",
                    "pdf_path": "report.pdf", "manifest_path": "manifest.json"}
 CSV_COLUMNS = ("slug", "code", "name", "status", "seconds", "reason", "run_id", "cell",
-               "error", *(f"{s}_s" for s in STEPS), *_OUTPUT_COLUMNS)
+               "error", *(f"{s}_s" for s in STEPS), *_OUTPUT_COLUMNS, "peak_rss_mb")
 
 
 @dataclass
@@ -56,6 +61,14 @@ class BatchRecord:
     interrupted: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
     rollups: list[dict[str, Any]] = field(default_factory=list)
+    #: The batch process's peak resident set size, MiB (set when the batch ends).
+    peak_rss_mb: float | None = None
+
+    @property
+    def workers_peak_rss_mb(self) -> float | None:
+        """The highest peak RSS (MiB) a worker reported, or None."""
+        peaks = [o.peak_rss_mb for o in self.outcomes if o.peak_rss_mb is not None]
+        return max(peaks) if peaks else None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -85,19 +98,23 @@ class BatchRecord:
             "started_utc": self.started_utc, "ended_utc": self.ended_utc,
             "seconds": round(self.seconds, 3), "options": self.options,
             "counts": self.counts, "interrupted": self.interrupted,
-            "exit_code": self.exit_code, "rollups": self.rollups, "communes": communes,
+            "exit_code": self.exit_code, "peak_rss_mb": self.peak_rss_mb,
+            "workers_peak_rss_mb": self.workers_peak_rss_mb,
+            "rollups": self.rollups, "communes": communes,
         }
 
 
-def csv_text(data: dict[str, Any]) -> str:
+def csv_text(data: dict[str, Any], *, redacted: bool = False) -> str:
     """The CSV form of a record's dict (:meth:`BatchRecord.to_dict`):
-    redacted and neutralised for spreadsheets (:func:`ntm_lib.csvsafe.csv_text`)."""
+    redacted (unless ``redacted`` says it already is) and neutralised for
+    spreadsheets (:func:`ntm_lib.csvsafe.csv_text`, which redacts each cell again)."""
     rows = []
-    for row in redact_obj(data)["communes"]:
+    for row in (data if redacted else redact_obj(data))["communes"]:
         error = row.get("error") or {}
         flat = {k: row.get(k) for k in ("slug", "code", "name", "status", "seconds", "reason",
                                          "run_id")}
         flat["cell"] = error.get("cell")
+        flat["peak_rss_mb"] = row.get("peak_rss_mb")
         flat["error"] = error.get("message")
         flat.update({f"{k}_s": (row.get("timings") or {}).get(k) for k in STEPS})
         flat.update({col: (row.get("outputs") or {}).get(name)
@@ -120,7 +137,7 @@ def write_record(record: BatchRecord, build: Path) -> dict[str, Path]:
     """
     data = redact_obj(record.to_dict(build))
     text_json = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    text_csv = csv_text(data)
+    text_csv = csv_text(data, redacted=True)
     year_dir = build / str(record.year)
     paths = {"json": year_dir / "batch.json", "csv": year_dir / "batch.csv",
              "kept_json": year_dir / "batches" / f"{record.batch_id}.json",

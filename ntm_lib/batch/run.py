@@ -16,6 +16,7 @@ from ..run.archive import is_disk_full_error, new_run_id
 from . import fingerprint
 from .plan import plan
 from .record import BatchRecord, read_record, write_record
+from .scan import slim
 from .worker import Outcome
 
 NOTEBOOK_NAME = "commune_report.ipynb"
@@ -35,6 +36,15 @@ class RecordNotWritten(DiskFullError):
             "are archived; once there is room, run the same ntm batch again: it skips what is "
             "up to date and writes the record", file=file)
         self.record = record
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB (``ru_maxrss``,
+    KiB on Linux, bytes on macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
 
 
 def new_batch_id(now: dt.datetime | None = None) -> str:
@@ -85,8 +95,8 @@ def run_batch(
     scheduler:
         None for a local process pool; ``"local"`` for a Dask LocalCluster on
         this machine; an address (``tcp://host:8786``) for an existing Dask
-        cluster, whose workers see this project and build folder at the same
-        paths.
+        cluster, whose workers need only ``ntm-workbook`` installed (the
+        files a report reads go with its task: :mod:`ntm_lib.batch.cluster`).
     force:
         Rebuild even the reports whose fingerprint is unchanged.
     timeout:
@@ -134,17 +144,24 @@ def run_batch(
                          options={"workers": workers, "scheduler": scheduler, "force": force,
                                   "timeout": timeout, "communes": list(communes)})
     outcomes: dict[str, Outcome] = {}
+    known: dict[str, fingerprint.ArchivedRun] = {}  # runs read by the checks, by folder
     jobs = []
     library = None if force else fingerprint.library_sha256()
+    cache_path = build / str(year) / fingerprint.CACHE_NAME
+    hashes = None if force else fingerprint.HashCache.load(cache_path)
     for task in tasks:
         if force:
             jobs.append((task, "forced"))
             continue
-        fresh = fingerprint.check(task, build, notebook_path, library=library)
+        fresh = fingerprint.check(task, build, notebook_path, library=library, hashes=hashes)
+        if fresh.run is not None:
+            known[str(fresh.run.run_dir)] = slim(fresh.run)
         if fresh.fresh:
             outcomes[task.key] = _skipped(task, fresh)
         else:
             jobs.append((task, fresh.reason))
+    if hashes is not None and build.is_dir():
+        hashes.save(cache_path, build, keep_unused=bool(list(communes)))
 
     bar = _progress(len(tasks), progress)
     bar.update(len(outcomes))
@@ -174,17 +191,21 @@ def run_batch(
     bar.close()
     record.outcomes = [outcomes[t.key] for t in tasks]
     record.interrupted = interrupted
+    from .scan import scan_year
+
+    scan = scan_year(build, int(year), known=known)  # the archive as it is now, read once
     if rollup and not interrupted:
         from .rollups import rollups_for
 
-        record.rollups = rollups_for(record, build, force=force)
+        record.rollups = rollups_for(record, build, force=force, scan=scan)
     record.ended_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     record.seconds = time.perf_counter() - began
+    record.peak_rss_mb = peak_rss_mb()
     from .index import write_index
 
     try:
         write_record(record, build)
-        write_index(build, int(year), read_record(build, int(year)))
+        write_index(build, int(year), read_record(build, int(year)), scan=scan)
     except (OSError, NtmError) as exc:
         if not is_disk_full_error(exc):
             raise

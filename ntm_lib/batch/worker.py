@@ -55,6 +55,8 @@ class Outcome:
     outputs: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     worker: str | None = None
+    #: The worker process's peak resident set size so far, MiB (ru_maxrss).
+    peak_rss_mb: float | None = None
 
     @property
     def key(self) -> str:
@@ -188,6 +190,9 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
         outcome.error["message"] = (f"timed out after {timeout:g} s: "
                                     + outcome.error.get("message", ""))
     outcome.seconds = round(time.perf_counter() - began, 3)
+    from .run import peak_rss_mb
+
+    outcome.peak_rss_mb = peak_rss_mb()
     return outcome
 
 

@@ -55,3 +55,6 @@ province_code = _checked(lambda t: t if re.fullmatch(r"[0-9]{2}", t) else None, 
                          "A 2-digit province code (``ntm synth --province``).")
 seed_type = _checked(int, lambda n: abs(n) < 10**18, "a whole number (at most 18 digits)",
                      "seed_type", "A random seed (``ntm synth --seed``).")
+synth_provinces = _checked(int, lambda n: 1 <= n <= 60, "a number of provinces from 1 to 60",
+                           "synth_provinces", "Over how many provinces ``ntm synth "
+                           "--provinces`` spreads its communes.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._args import province_code, seed_type, synth_count, year_type
+from ._args import province_code, seed_type, synth_count, synth_provinces, year_type
 
 
 def register(sub) -> None:
@@ -24,6 +24,9 @@ def register(sub) -> None:
     synth.add_argument("--province", default="99", metavar="CODE", type=province_code,
                        help='province of the synthetic districts: a registry code ("10") takes '
                             'its name; default 99, a synthetic province')
+    synth.add_argument("--provinces", type=synth_provinces, default=1, metavar="N",
+                       help="spread the communes over N provinces (default 1; the country "
+                            "has 34): --province, then synthetic ones")
     synth.add_argument("--copy-real", action="append", default=[], metavar="CODE",
                        help="also copy this real commune's data and params (repeatable)")
     synth.set_defaults(func=command)
@@ -33,7 +36,8 @@ def command(args: argparse.Namespace) -> int:
     from ..synth import generate
 
     result = generate(args.communes, args.year, args.out, seed=args.seed,
-                      province_code=args.province, copy_real=args.copy_real)
+                      province_code=args.province, copy_real=args.copy_real,
+                      provinces=args.provinces)
     print(f"{len(result.communes)} synthetic communes for {args.year} in {result.root}/ "
           f"(codes {result.communes[0][0]}-{result.communes[-1][0]})")
     for code, slug, name in result.copied:

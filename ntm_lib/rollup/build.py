@@ -1,7 +1,9 @@
 """Build a roll-up report: execute ``notebooks/province_summary.ipynb`` in its
 own kernel, render HTML and PDF as for a commune report, archive the run.
 
-Runs go to ``build/archive/<year>/rollup-<scope>-<code>/<run_id>/`` (never
+Runs go to ``build/archive/<year>/rollup-<scope>-<code>/<run_id>/``
+(``rollup-national/`` for the whole country, when neither a province nor a
+district is named; never
 overwritten; a partial folder is moved into place when complete), holding
 ``province_summary.ipynb``, ``report.html``, ``report.pdf`` and
 ``manifest.json`` (schema ``ntm.rollup.v1``: parameters, the template's
@@ -58,7 +60,8 @@ class RollupResult:
 
 
 def scope_folder(build: Path, year: int, province: str | None, district: str | None) -> Path:
-    scope = f"district-{district}" if district else f"province-{province}"
+    scope = (f"district-{district}" if district else f"province-{province}" if province
+             else "national")
     return build / "archive" / str(year) / f"{ROLLUP_PREFIX}{scope}"
 
 
@@ -74,7 +77,8 @@ def last_ok(folder: Path):
     return None
 
 
-def _fresh(run, build: Path, year: int, province, district, template: Path) -> str | None:
+def _fresh(run, build: Path, year: int, province, district, template: Path,
+           scan=None) -> str | None:
     """Why the roll-up must be built again, or None when ``run`` is up to date."""
     from ..run.manifest import library_digest as library_sha256
     from ..safeio import sha256_now
@@ -88,7 +92,8 @@ def _fresh(run, build: Path, year: int, province, district, template: Path) -> s
         return "library changed"
     inputs = m.get("inputs") or {}
     recorded = sorted(i["path"] for i in inputs.get("runs", []))
-    paths, missing = planned_inputs(build, year, province=province, district=district)
+    paths, missing = planned_inputs(build, year, province=province, district=district,
+                                    scan=scan)
     if recorded != paths or sorted(inputs.get("missing", [])) != missing:
         return "commune runs changed"
     for item in inputs.get("reference", []):
@@ -131,8 +136,12 @@ def build_rollup(
     notebook: str | Path | None = None,
     kernel_name: str = "python3",
     force: bool = False,
+    scan: dict | None = None,
 ) -> RollupResult:
-    """Build (or skip, when up to date) the roll-up of a province or district.
+    """Build (or skip, when up to date) the roll-up of a province or
+    district; neither: the national roll-up of every commune archived for
+    ``year``. ``scan``: a pass over the archive already made
+    (:func:`ntm_lib.batch.scan.scan_year`), for the incremental check.
 
     Raises
     ------
@@ -148,11 +157,13 @@ def build_rollup(
     build = Path(build).resolve() if build else build_dir()
     template = Path(notebook) if notebook else notebooks_dir() / NOTEBOOK_NAME
     folder = scope_folder(build, int(year), province, district)
-    title = f"{'province' if not district else 'district'} {district or province} {year}"
+    title = (f"district {district} {year}" if district else f"province {province} {year}"
+             if province else f"national {year}")
     reason = "forced" if force else _fresh(last_ok(folder), build, int(year), province,
-                                           district, template)
+                                           district, template, scan)
     if reason is None:
         run = last_ok(folder)
+        title = run.manifest.get("title") or title  # "Báo cáo tổng hợp năm ... - tỉnh ..."
         return RollupResult("skipped", title, run.run_dir, run.run_id, run.outputs(),
                             "unchanged since run " + run.run_id)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -223,7 +234,10 @@ def build_rollup(
 
 
 def _scope_name(build: Path, manifest: dict, province, district) -> str:
-    """"tỉnh Lào Cai" / "huyện Bắc Hà", from the first commune run read."""
+    """"tỉnh Lào Cai" / "huyện Bắc Hà", from the first commune run read;
+    "toàn quốc" for the national roll-up."""
+    if not (province or district):
+        return "toàn quốc"
     for item in (manifest.get("inputs") or {}).get("runs", []):
         if item["path"].endswith("manifest.json"):
             run = read_run((build / item["path"]).parent)

@@ -1,5 +1,10 @@
-"""One row per commune of a province (or district) and year, from the
-figures recorded in each commune's archived notebook.
+"""One row per commune of a province (or district, or the whole country)
+and year, from the figures recorded in each commune's archived notebook.
+
+The archive is read in one pass (:func:`ntm_lib.batch.scan.scan_year`: one
+manifest read per commune), and each commune in scope has its notebook's
+figures read once; a batch's roll-ups share one pass for their
+incremental checks (``scan``).
 
 Nothing is computed again from the raw data: criteria met, band, advanced
 criteria and poverty change are the values the commune report recorded
@@ -17,7 +22,8 @@ from typing import Any
 
 from ..record import read_figures
 from ..safeio import sha256_file
-from ..run.runs import ArchivedRun, commune_slugs, latest_ok, newest_run, relative
+from ..batch.scan import CommuneRuns, scan_year
+from ..run.runs import ArchivedRun, relative
 
 LINKS = (("HTML", "report.html"), ("PDF", "report.pdf"),
          ("notebook", "commune_report.ipynb"), ("manifest", "manifest.json"))
@@ -45,11 +51,14 @@ class RollupRow:
     poverty_percent_of_plan: float | None
     newer_run_failed: bool = False
     links: dict[str, str] = field(default_factory=dict)
+    province_code: str | None = None
+    province_name: str | None = None
 
 
 @dataclass
 class RollupContext:
-    """The roll-up of ``scope`` (``"province"`` or ``"district"``) ``code``, ``year``.
+    """The roll-up of ``scope`` (``"province"``, ``"district"`` or
+    ``"national"``, whose ``code`` is ``""``) ``code``, ``year``.
 
     ``rows``: communes with a successful report, by district then name;
     ``missing``: communes of the scope whose runs all failed (``slug``,
@@ -77,9 +86,35 @@ class RollupContext:
         """Communes whose band withdraws NTM recognition (Decision 18/2022)."""
         return [r for r in self.rows if r.recognition_at_risk]
 
+    def by_province(self) -> list[dict[str, Any]]:
+        """Per province (code order): ``code``, ``name``, ``communes``,
+        ``band_counts`` (band -> communes, None for no band), ``at_risk``,
+        ``mean_criteria_met`` (None without data) and ``missing``."""
+        groups: dict[str, list[RollupRow]] = {}
+        for r in self.rows:
+            groups.setdefault(r.province_code or "", []).append(r)
+        missing = Counter(m.get("province_code") or "" for m in self.missing)
+        out = []
+        for code in sorted(set(groups) | set(missing)):
+            rows = groups.get(code, [])
+            met = [r.criteria_met for r in rows if isinstance(r.criteria_met, (int, float))]
+            out.append({"code": code, "name": next((r.province_name for r in rows
+                                                    if r.province_name), "") or code,
+                        "communes": len(rows), "band_counts": dict(Counter(r.band for r in rows)),
+                        "at_risk": sum(1 for r in rows if r.recognition_at_risk),
+                        "mean_criteria_met": round(sum(met) / len(met), 2) if met else None,
+                        "missing": missing.get(code, 0)})
+        return out
+
 
 def _in_scope(commune: dict[str, Any], scope: str, code: str) -> bool:
-    return commune.get(f"{scope}_code") == code
+    return scope == "national" or commune.get(f"{scope}_code") == code
+
+
+def _scope(province: str | None, district: str | None) -> tuple[str, str]:
+    if district:
+        return "district", district
+    return ("province", province) if province else ("national", "")
 
 
 def _row(run: ArchivedRun, slug: str, link_base: Path | None) -> tuple[RollupRow, list[Path]]:
@@ -98,6 +133,7 @@ def _row(run: ArchivedRun, slug: str, link_base: Path | None) -> tuple[RollupRow
         slug=slug, code=commune.get("code") or value("commune_code"),
         name=commune.get("name") or value("commune_name"),
         district_code=commune.get("district_code"), district_name=commune.get("district_name"),
+        province_code=commune.get("province_code"), province_name=commune.get("province_name"),
         run_id=run.run_id, criteria_met=value("criteria_met"), set_size=value("set_size"),
         criteria_not_met_numbers=value("criteria_not_met_numbers", []),
         band=value("band"), recognition_at_risk=value("recognition_at_risk"),
@@ -110,23 +146,22 @@ def _row(run: ArchivedRun, slug: str, link_base: Path | None) -> tuple[RollupRow
 
 
 def collect_rollup(build: str | Path, year: int, *, province: str | None = None,
-                   district: str | None = None, link_base: str | Path | None = None
-                   ) -> RollupContext:
-    """Gather the roll-up of a province (``province`` code) or district.
+                   district: str | None = None, link_base: str | Path | None = None,
+                   scan: dict[str, CommuneRuns] | None = None) -> RollupContext:
+    """Gather the roll-up of a province (``province`` code) or district;
+    neither: the whole country (every commune archived for ``year``).
 
     ``link_base`` is the folder the roll-up's HTML will sit in: each row's
-    ``links`` (HTML, PDF, notebook, manifest) are relative to it.
+    ``links`` (HTML, PDF, notebook, manifest) are relative to it. ``scan``
+    is a pass over the archive already made (:func:`scan_year`).
     """
-    if not (province or district):
-        raise ValueError("name a province or a district")
-    scope, code = ("district", district) if district else ("province", province)
+    scope, code = _scope(province, district)
     build = Path(build).resolve()
     base = Path(link_base).resolve() if link_base else None
     rows, missing, read = [], [], []
-    name = ""
-    for slug in commune_slugs(build, int(year)):
-        ok, newest = latest_ok(build, year, slug), newest_run(build, year, slug)
-        run = ok or newest
+    name = "" if scope != "national" else "toàn quốc"
+    for slug, runs in (scan if scan is not None else scan_year(build, int(year))).items():
+        ok, newest, run = runs.ok, runs.newest, runs.run
         if run is None or not _year_report(run):
             continue
         commune = run.manifest.get("commune") or {}
@@ -136,15 +171,17 @@ def collect_rollup(build: str | Path, year: int, *, province: str | None = None,
         if ok is None:
             error = newest.manifest.get("error") or {}
             missing.append({"slug": slug, "code": commune.get("code"), "name": commune.get("name"),
+                            "province_code": commune.get("province_code"),
                             "error": error.get("message") or error.get("evalue") or "failed",
                             "cell": error.get("cell_index"), "run_id": newest.run_id})
             continue
         row, files = _row(ok, slug, base)
-        row.newer_run_failed = bool(newest and newest.status == "failed"
-                                    and newest.run_dir.name > ok.run_dir.name)
+        row.newer_run_failed = runs.newer_failed
         rows.append(row)
         read += files
-    rows.sort(key=lambda r: (r.district_name or "", r.name or "", r.code or ""))
+    rows.sort(key=lambda r: (r.province_code or "", r.district_name or "", r.name or "",
+                             r.code or "") if scope == "national"
+              else (r.district_name or "", r.name or "", r.code or ""))
     inputs = [{"path": relative(p, build), "sha256": sha256_file(p)} for p in read]
     return RollupContext(int(year), scope, code, name, rows, missing, inputs)
 
@@ -156,16 +193,17 @@ def _year_report(run: ArchivedRun) -> bool:
 
 
 def planned_inputs(build: str | Path, year: int, *, province: str | None = None,
-                   district: str | None = None) -> tuple[list[str], list[str]]:
+                   district: str | None = None, scan: dict[str, CommuneRuns] | None = None
+                   ) -> tuple[list[str], list[str]]:
     """What a roll-up would read now, without reading figures (for its
     incremental check): the successful runs' files (paths relative to
-    ``build``) and the slugs of the communes without a successful run."""
-    scope, code = ("district", district) if district else ("province", province)
+    ``build``) and the slugs of the communes without a successful run.
+    ``scan`` as for :func:`collect_rollup`."""
+    scope, code = _scope(province, district)
     build = Path(build).resolve()
     paths, missing = [], []
-    for slug in commune_slugs(build, int(year)):
-        ok, newest = latest_ok(build, year, slug), newest_run(build, year, slug)
-        run = ok or newest
+    for slug, runs in (scan if scan is not None else scan_year(build, int(year))).items():
+        ok, run = runs.ok, runs.run
         if run is None or not _year_report(run) \
                 or not _in_scope(run.manifest.get("commune") or {}, scope, code):
             continue

@@ -46,14 +46,19 @@ def _poverty(r: RollupRow) -> dict[str, str | None] | None:
 
 def title(ctx: RollupContext) -> str:
     """The document title, the scope and year, and where the figures come from."""
-    where = f"{'tỉnh' if ctx.scope == 'province' else 'huyện'} {ctx.name or ctx.code}"
+    where = ("trên cả nước" if ctx.scope == "national" else
+             f"{'tỉnh' if ctx.scope == 'province' else 'huyện'} {ctx.name or ctx.code}")
     return render("rollup/title.html.j2", year=text(ctx.year), where=text(where),
                   communes=len(ctx.rows))
 
 
 def commune_table(ctx: RollupContext, band_labels: dict[str, str],
                   advanced_sizes: dict[str, int]) -> str:
-    """One row per commune: criteria met, band, advanced criteria, poverty change, links."""
+    """One row per commune: criteria met, band, advanced criteria, poverty
+    change, links; for the national roll-up, one row per province instead
+    (:func:`province_table`: 3,321 commune rows are the province roll-ups')."""
+    if ctx.scope == "national":
+        return province_table(ctx)
     rows = [{
         "n": n,
         "name": text(r.name or ""),
@@ -67,6 +72,22 @@ def commune_table(ctx: RollupContext, band_labels: dict[str, str],
                   for label in _LINK_LABELS if r.links.get(label)],
     } for n, r in enumerate(ctx.rows, start=1)]
     return render("rollup/commune_table.html.j2", rows=rows, link_attr=LINK_ATTR)
+
+
+def province_table(ctx: RollupContext) -> str:
+    """Per province: communes with a report, mean criteria met, communes at
+    risk of losing recognition, communes without a report; and the country."""
+    groups = ctx.by_province()
+    rows = [{"n": n, "name": text(g["name"]), "communes": g["communes"],
+             "mean": None if g["mean_criteria_met"] is None
+             else text(format_number(g["mean_criteria_met"])),
+             "at_risk": g["at_risk"], "missing": g["missing"]}
+            for n, g in enumerate(groups, start=1)]
+    met = [r.criteria_met for r in ctx.rows if isinstance(r.criteria_met, (int, float))]
+    total = {"communes": len(ctx.rows), "at_risk": len(ctx.at_risk()),
+             "missing": len(ctx.missing),
+             "mean": text(format_number(round(sum(met) / len(met), 2))) if met else None}
+    return render("rollup/province_table.html.j2", rows=rows, total=total)
 
 
 def band_table(ctx: RollupContext, band_order: list[str], band_labels: dict[str, str]) -> str:
