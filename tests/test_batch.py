@@ -16,7 +16,6 @@ from ntm_lib.batch.plan import Task, params_code, plan
 from ntm_lib.batch.record import BatchRecord, csv_text, read_record, summary_table, write_record
 from ntm_lib.batch.worker import Outcome
 from ntm_lib.errors import ParameterError, UnknownCommuneError
-from ntm_lib.synth import generate
 
 
 @pytest.fixture
