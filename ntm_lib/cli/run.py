@@ -29,12 +29,22 @@ def register(sub) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from ..run import build_report
-    from ..run.signals import interrupt_on_sigterm
+    from ..run.signals import deferred_interrupts, interrupt_on_sigterm
 
     with interrupt_on_sigterm():  # kill/timeout clean up as Ctrl-C does
         result = build_report(args.commune, args.year, params_path=args.params,
                               notebook=args.notebook, build=args.build, period=args.period,
                               docx=not args.no_docx)
+    with deferred_interrupts() as interrupts:  # the run is archived: say so in full
+        code = _say_built(result)
+    if result.interrupted or interrupts:
+        print("note: interrupted after the run was archived; the run above is complete",
+              file=sys.stderr)
+    return code
+
+
+def _say_built(result) -> int:
+    """Print what :func:`build_report` built; the exit code (0 ok, 1 failed run)."""
     _say_left_out(result.left_out)
     if result.status != "ok":
         what = "the report notebook failed" if isinstance(result.error, ExecutionError) \

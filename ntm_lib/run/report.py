@@ -40,6 +40,7 @@ from .bag import copy_inputs, make_run_bag, payload_path
 from .execute import CELL_TIMEOUT, START_TIMEOUT, execute_notebook
 from .manifest import SCHEMA, environment, sha256_file
 from .normalize import normalise_notebook, template_cell_ids
+from .signals import deferred_interrupts
 
 NOTEBOOK_NAME = "commune_report.ipynb"
 #: What the report notebook's parameters cell defines and papermill injects:
@@ -72,6 +73,9 @@ class RunResult:
     #: Outputs of cells that do not reach the document (printed text, plain
     #: values), as :func:`ntm_lib.notebook.left_out` lists them.
     left_out: list = field(default_factory=list)
+    #: Ctrl-C or SIGTERM came once the run was archived: it was finished (and
+    #: is complete); the caller says so rather than treat it as interrupted.
+    interrupted: bool = False
 
 
 def report_slug(slug: str, period: str | None) -> str:
@@ -341,10 +345,11 @@ def build_report(
         manifest["ended_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
         make_run_bag(partial, manifest, bagging_date=_bagging_date(started))
-        run_dir = archive.finish_run(partial, run_id)
-        latest = None
-        if failure is None and archive.point_latest(build, int(year), slug, run_dir):
-            latest = archive.latest_link(build, int(year), slug)
+        with deferred_interrupts() as interrupts:  # archived from here on: finish the steps
+            run_dir = archive.finish_run(partial, run_id)
+            latest = None
+            if failure is None and archive.point_latest(build, int(year), slug, run_dir):
+                latest = archive.latest_link(build, int(year), slug)
         timings["archive"] = time.perf_counter() - t0
     except BaseException as exc:
         archive.discard_run(partial)
@@ -354,7 +359,7 @@ def build_report(
     files = {p.name: payload_path(run_dir, p.name) for p in outputs}
     files["manifest.json"] = run_dir / "manifest.json"
     return RunResult(run_id, manifest["status"], run_dir, latest, files, timings, failure,
-                     manifest["left_out_outputs"])
+                     manifest["left_out_outputs"], interrupted=bool(interrupts))
 
 
 def _disk_full(build: Path, year: int, slug: str, run_id: str) -> DiskFullError:

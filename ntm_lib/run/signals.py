@@ -31,3 +31,26 @@ def interrupt_on_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[list[int]]:
+    """Within the block, SIGINT and SIGTERM are noted, not raised: for the
+    last steps of a run that is already archived (moving the latest link,
+    saying what was built), which an interrupt could only leave half-said.
+    Yields the list of the signals that arrived (empty when none did).
+    Outside the main thread (a batch worker's thread) nothing changes."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+
+    def note(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+        got.append(signum)
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
