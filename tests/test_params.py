@@ -147,3 +147,63 @@ def test_notebook_without_parameters_cell(tmp_path):
     with pytest.raises(NotebookError) as info:
         notebook_defaults(path)
     assert info.value.file.endswith("nb.ipynb")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Lưu {{ criteria.met_cnt }} VT", "unknown attribute {{ criteria.met_cnt }} (did you mean "
+                                      "{{ criteria.met_count }}?)"),
+    ("{{ commune.nam }}", "unknown attribute {{ commune.nam }} (did you mean {{ commune.name }}?)"),
+    ("{{ poverty.reduction }}", "unknown attribute {{ poverty.reduction }} (did you mean "
+                                "{{ poverty.reduction_points }}?)"),
+])
+def test_an_unknown_attribute_in_free_text_is_refused_at_load(tmp_path, root, text, message):
+    """Refused before any kernel starts, naming the file, the line and the field."""
+    source = (root / "params" / "2023" / "nam-mon.yaml").read_text(encoding="utf-8")
+    assert '  - "Lưu: VT, Ban KT-XH"' in source
+    path = tmp_path / "p.yaml"
+    path.write_text(source.replace('  - "Lưu: VT, Ban KT-XH"', f'  - "{text}"', 1),
+                    encoding="utf-8")
+    with pytest.raises(ParameterError) as caught:
+        load_params(path)
+    assert message in str(caught.value) and "recipients.4" in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_the_attributes_free_text_is_checked_against_are_the_real_ones(root):
+    """names.ATTRIBUTES (what load checks) is what report_names makes: each
+    sample's objects have only those attributes, and together all of them."""
+    import dataclasses
+
+    from ntm_lib.notebook.names import ATTRIBUTES, report_names
+    from ntm_lib.report import prepare_report
+
+    seen: dict[str, set] = {name: set() for name in ATTRIBUTES}
+    for params_file in ("2023/nam-mon.yaml", "2023/nam-mon-6m.yaml", "2026/bac-ha.yaml"):
+        names = report_names(prepare_report(load_params(root / "params" / params_file)))
+        for name, attributes in ATTRIBUTES.items():
+            value = names.get(name)
+            if value is None:
+                continue
+            real = ({f.name for f in dataclasses.fields(value)} if dataclasses.is_dataclass(value)
+                    else set(value))
+            assert real <= attributes, (params_file, name, real - attributes)
+            seen[name] |= real
+    assert seen == {name: set(attributes) for name, attributes in ATTRIBUTES.items()}
+
+
+@pytest.mark.parametrize("line, field", [
+    ('signer_name: "{{ criteria.met_cnt }}"', "signer_name"),
+    ('signer_name: "{commune_name}"', "signer_name"),
+    ('place: "{% if true %}Lào Cai{% endif %}"', "place"),
+])
+def test_braces_in_a_field_printed_as_written_are_refused(tmp_path, root, line, field):
+    """Only recipients and narrative are filled with names: elsewhere the
+    braces would print as they are (the signer's name "{{ ... }}")."""
+    source = (root / "params" / "2023" / "nam-mon.yaml").read_text(encoding="utf-8")
+    key = line.split(":")[0]
+    [old] = [x for x in source.splitlines() if x.startswith(key + ":")]
+    path = tmp_path / "p.yaml"
+    path.write_text(source.replace(old, line, 1), encoding="utf-8")
+    with pytest.raises(ParameterError) as caught:
+        load_params(path)
+    assert f"parameter {field}: this field is printed as written" in str(caught.value)

@@ -79,6 +79,31 @@ NAMES: tuple[tuple[str, str, str], ...] = (
 #: itself and the document lines that are filled from it.
 FREE_TEXT_NAMES = tuple(n for n, _, _ in NAMES if n not in ("narrative", "document"))
 
+_SUMMARY = ("size", "set_id", "set_name", "legal_source", "met", "not_met", "no_data",
+            "met_count", "not_met_count", "no_data_count", "percent_met", "percent_not_met")
+#: The attributes of each name that is an object, as :func:`report_names`
+#: makes them (a test keeps the two equal on the samples): what a params
+#: file's free text is checked against before a run
+#: (``{{ criteria.met_cnt }}`` is refused there, naming its line).
+ATTRIBUTES: dict[str, frozenset[str]] = {name: frozenset(attrs) for name, attrs in {
+    "commune": ("code", "name", "kind", "district", "district_kind", "province",
+                "province_kind"),
+    "period": ("id", "label", "title", "next_title", "is_year", "quarters", "start", "end",
+               "missing_quarters"),
+    "criteria": _SUMMARY,
+    "previous": _SUMMARY,
+    "changes": ("gained", "lost", "any"),
+    "advanced": (*_SUMMARY, "issued_on", "as_of", "assessed"),
+    "band": ("band_id", "label", "legal_source", "not_met_count", "size", "percent_not_met",
+             "key_criteria_not_met", "recognition_withdrawn"),
+    "poverty": ("reduction_points", "plan_points", "rate_start_percent", "rate_end_percent",
+                "percent_of_plan", "standard"),
+    "totals": ("documents_issued", "visits", "support_million_vnd", "criteria_met",
+               "criteria_registered"),
+    "header_style": ("style_id", "right_line1", "right_line2", "asterisk_under_body",
+                     "verified", "number_format", "issued_on", "note", "legal_source"),
+}.items()}
+
 
 class Record(dict):
     """A mapping whose keys read as attributes too (``criteria.met_count``);

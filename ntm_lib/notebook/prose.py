@@ -23,10 +23,11 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import jinja2
 from jinja2 import meta
+from jinja2 import nodes as jinja_nodes
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
@@ -303,6 +304,25 @@ def unknown_names(source: str, known: Iterable[str]) -> tuple[list[str], str | N
     except jinja2.TemplateSyntaxError as exc:
         return [], f"line {exc.lineno}: {exc.message}"
     return sorted(n for n in used if n not in set(known)), None
+
+
+def unknown_attributes(source: str, attributes: Mapping[str, Iterable[str]]
+                       ) -> list[tuple[str, str]]:
+    """``(name, attribute)`` of each ``{{ name.attribute }}`` in ``source``
+    whose name is a key of ``attributes`` and whose attribute is not among
+    its values (``[]`` when ``source`` does not parse: :func:`unknown_names`
+    says why)."""
+    env = jinja2.Environment()
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateSyntaxError:
+        return []
+    found = []
+    for node in tree.find_all(jinja_nodes.Getattr):
+        if isinstance(node.node, jinja_nodes.Name) and node.node.name in attributes \
+                and node.attr not in set(attributes[node.node.name]):
+            found.append((node.node.name, node.attr))
+    return found
 
 
 def markup(html: str) -> Markup:

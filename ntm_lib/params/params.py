@@ -241,10 +241,12 @@ def text_field_problem(text: str) -> str | None:
     """Why the free text ``text`` cannot be filled with the report's names
     (``{{ commune.name }}``, ``{{ criteria.not_met_count }}``: the template
     language of the notebook's prose, :mod:`ntm_lib.notebook.prose`), or
-    ``None``. Checked before a run: a syntax error, an unknown name, or a
-    field of the old single-brace form (``{commune_name}``)."""
-    from ..notebook.names import FREE_TEXT_NAMES  # the names are the notebook's
-    from ..notebook.prose import unknown_names
+    ``None``. Checked before a run: a syntax error, an unknown name, an
+    unknown attribute of a name that is an object
+    (:data:`ntm_lib.notebook.names.ATTRIBUTES`), or a field of the old
+    single-brace form (``{commune_name}``)."""
+    from ..notebook.names import ATTRIBUTES, FREE_TEXT_NAMES  # the names are the notebook's
+    from ..notebook.prose import unknown_attributes, unknown_names
 
     old = re.search(r"(?<!\{)\{([A-Za-z_]+)\}(?!\})", text)
     if old:
@@ -259,6 +261,12 @@ def text_field_problem(text: str) -> str | None:
         hint = f" (did you mean {{{{ {close[0]} }}}}?)" if close else ""
         return (f"unknown name {{{{ {unknown[0]} }}}}{hint}; names: "
                 + ", ".join(FREE_TEXT_NAMES))
+    for name, attribute in unknown_attributes(text, ATTRIBUTES):
+        known = sorted(ATTRIBUTES[name])
+        close = difflib.get_close_matches(attribute, known, n=1)
+        hint = f" (did you mean {{{{ {name}.{close[0]} }}}}?)" if close else ""
+        return (f"unknown attribute {{{{ {name}.{attribute} }}}}{hint}; {name} has: "
+                + ", ".join(known))
     return None
 
 
@@ -360,9 +368,15 @@ def _strings(value: Any, path: tuple = ()):
             yield from _strings(item, path + (i,))
 
 
+#: A name in braces, as the free texts write them (``{{ x }}``, ``{% if %}``,
+#: or the old ``{commune_name}``).
+_PLACEHOLDER = re.compile(r"\{\{|\{%|(?<!\{)\{[A-Za-z_]+\}(?!\})")
+
+
 def _text_problems(params: Mapping[str, Any]) -> list[tuple]:
     """Control and bidirectional-control characters (line breaks and tabs
-    are allowed in the narrative only), then texts and words over
+    are allowed in the narrative only), names in braces outside the texts
+    that are filled with them (recipients, narrative), then texts and words over
     :data:`~ntm_lib.limits.TEXT_CHARS` and :data:`~ntm_lib.limits.WORD_CHARS`,
     in every string of the parameters."""
     problems: list[tuple] = []
@@ -371,6 +385,12 @@ def _text_problems(params: Mapping[str, Any]) -> list[tuple]:
         char = unsafe_character(text, multiline=multiline)
         if char is not None:
             problems.append((path, unsafe_message(char, multiline=multiline)))
+            continue
+        if not is_key and path[:1] not in (("recipients",), ("narrative",)) \
+                and _PLACEHOLDER.search(text):
+            problems.append((path, "this field is printed as written, its braces too: only "
+                             "recipients and narrative texts are filled with names "
+                             "({{ name }})"))
             continue
         try:
             limits.check_text(text, where="text")
