@@ -97,23 +97,46 @@ def check_size(path: str | Path, limit: int, *, what: str, shown: str | None = N
 def read_bounded(path: str | Path, name: str, *, what: str, shown: str | None = None) -> bytes:
     """The bytes of a regular file within the limit called ``name`` (an
     attribute of this module, e.g. ``"CSV_FILE_BYTES"``), named in the
-    messages. Raises :class:`LimitError` for a folder, a device or FIFO
-    (``/dev/zero`` is never read) or a larger file, also one that grew while
-    it was read."""
+    messages. The file is opened once (:func:`ntm_lib.safeio.open_input`)
+    and checked on the open file, so nothing changes between check and read.
+
+    Raises
+    ------
+    UnsafePathError
+        The path, inside the project, is or passes through a symbolic link
+        leading out of the project (``data/communes/X/poverty.csv ->
+        /etc/passwd``): refused before anything is read, named by its path
+        in the project, never by the link's target.
+    LimitError
+        A folder, a device or FIFO (``/dev/zero`` is never read), a file that
+        cannot be opened, or a larger file (also one that grew while read).
+    """
+    import stat
+
+    from .safeio import open_input
+
     limit = globals()[name]
     shown = shown or str(path)
     try:
-        size = check_size(path, limit, what=what, shown=shown)
-    except LimitError as exc:
-        if exc.expected is not None:
-            exc.expected = f"{exc.expected} (limit limits.{name})"
-        raise
-    with open(path, "rb") as handle:
+        handle = open_input(path, what=what)
+    except IsADirectoryError:
+        raise LimitError(f"{what} must be a regular file; this is a folder", file=shown) from None
+    except OSError as exc:
+        raise LimitError(f"cannot read {what}: {exc.strerror or exc}", file=shown) from None
+    with handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise LimitError(f"{what} must be a regular file; this is not a regular file",
+                             file=shown)
+        if info.st_size > limit:
+            raise LimitError(f"{what} is too large", file=shown,
+                             expected=f"at most {_size(limit)} (limit limits.{name})",
+                             found=_size(info.st_size))
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise LimitError(f"{what} is too large", file=shown,
                          expected=f"at most {_size(limit)} (limit limits.{name})",
-                         found=f"more than {size:,} bytes")
+                         found=f"more than {info.st_size:,} bytes")
     return data
 
 

@@ -183,3 +183,111 @@ def atomic_write(path: str | Path, data: bytes | str, *, encoding: str = "utf-8"
                                   file=str(path)) from None
         raise
     return path
+
+
+# --------------------------------------------------------------------------- input files
+
+
+def input_roots() -> tuple[Path, ...]:
+    """The folders an input file of the project may be reached in through
+    symbolic links: the project root (:func:`ntm_lib.paths.project_root`)
+    and the notebooks shipped with the product (a synthetic project's
+    ``notebooks`` is a link to them; they are the product's own code)."""
+    from .paths import _PACKAGE_ROOT, project_root
+
+    return (project_root(), _PACKAGE_ROOT / "notebooks")
+
+
+def leads_out_of_project(path: str | Path) -> bool:
+    """True when ``path`` lies in the project folder as written (symbolic
+    links not followed) but following its links (of the file or of any
+    folder above it inside the project) leads outside every folder of
+    :func:`input_roots`. A path outside the project, given on the command
+    line, is the user's own choice: False. ``path`` need not exist."""
+    from .paths import project_root
+
+    absolute = Path(os.path.abspath(path))
+    root = project_root()
+    if not _inside(absolute, Path(os.path.abspath(root))) \
+            and not _inside(absolute, Path(os.path.realpath(root))):
+        return False
+    real = Path(os.path.realpath(absolute))
+    return not any(_inside(real, Path(os.path.realpath(r))) for r in input_roots())
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def project_path(path: str | Path) -> str:
+    """``path`` relative to the project root as written (links not
+    followed), else absolute: how an input is named in messages, never by
+    the target of a link."""
+    from .paths import project_root
+
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(project_root()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def open_input(path: str | Path, *, what: str = "file"):
+    """Open the input file ``path`` for reading (binary file object) without
+    blocking on a FIFO and without following a symbolic link out of the
+    project: the checked, resolved path is opened with ``O_NOFOLLOW``, so a
+    link swapped in afterwards is not followed either.
+
+    Raises
+    ------
+    UnsafePathError
+        :func:`leads_out_of_project`; the message names ``path`` as written
+        in the project (:func:`project_path`), never where the link leads,
+        and nothing of the target is read.
+    OSError
+        The file cannot be opened (missing, no permission).
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if leads_out_of_project(path):
+        raise UnsafePathError(f"cannot read the {what} through a symbolic link leading out of "
+                              "the project: links out are not followed (put the file itself "
+                              "here)", file=project_path(path))
+    try:  # the checked path itself, no link at its end (one swapped in is not followed)
+        fd = os.open(os.path.realpath(path), flags | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(f"cannot read the {what}: a symbolic link appeared while it "
+                                  "was read; not followed", file=project_path(path)) from None
+        raise
+    import stat
+
+    if stat.S_ISDIR(os.fstat(fd).st_mode):  # a file object cannot hold a folder
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def check_build_folder(build: str | Path) -> Path:
+    """Return ``build`` when runs may be archived there, else raise
+    :class:`~ntm_lib.errors.OptionError` (exit code 2): the build folder
+    (followed through its symbolic links) must not be the project root
+    itself nor lie in the project's ``params/``, ``data/`` or ``notebooks/``,
+    whose files are inputs (``ntm run --build params`` would write run
+    archives among the params files). Checked before anything is written."""
+    from .errors import OptionError
+    from .paths import project_root
+
+    build = Path(build)
+    real = Path(os.path.realpath(build))
+    root = Path(os.path.realpath(project_root()))
+    if real == root:
+        raise OptionError("refusing to write runs into the project folder itself: choose a "
+                          "build folder such as build/", file=str(build))
+    for name in ("params", "data", "notebooks"):
+        inputs = Path(os.path.realpath(root / name))
+        if _inside(real, inputs):
+            raise OptionError(f"refusing to write runs inside the project's {name}/ folder: its "
+                              "files are inputs; choose a build folder such as build/",
+                              file=str(build))
+    return build

@@ -122,7 +122,7 @@ def test_show_and_trace(two_runs):
     assert "row 28: ntm-commune-2021-2025,2023,,8,met" in traced.stdout
     unknown = ntm("trace", "--commune", "02881", "--year", "2023", "--figure", "nope",
                   "--build", str(build))
-    assert unknown.returncode == 1 and "criteria_met" in unknown.stderr
+    assert unknown.returncode == 2 and "criteria_met" in unknown.stderr  # a bad argument
 
 
 def test_secret_never_archived(tmp_path):

@@ -16,6 +16,7 @@ from ntm_lib.cli import main
 from ntm_lib.errors import DataError, DataErrors, GlyphMissingError, RenderError
 from ntm_lib.load import load_commune_facts, load_criteria_sets, load_registry
 from ntm_lib.validate import load_rules
+from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parent.parent
 QUARTERLY = "data/communes/02881/quarterly.csv"
@@ -30,12 +31,6 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text
-    return code, text
 
 
 def set_cell(project: Path, table: str, column: str, value: str, row: int = 2) -> None:

@@ -17,6 +17,7 @@ from ntm_lib import limits
 from ntm_lib.cli import main
 from ntm_lib.errors import LimitError, NotebookError, ParameterError, ParameterErrors
 from ntm_lib.params import load_params, notebook_defaults, parameters_cell, read_notebook
+from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "params" / "2023" / "nam-mon.yaml"
@@ -48,13 +49,6 @@ def line_of(text: str, key: str) -> int:
     return next(i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith(f"{key}:"))
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:
-    """``ntm ARGV`` in this process: (exit code, stdout + stderr), never a traceback."""
-    code = main(list(argv))
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text
-    return code, text
 
 
 def ntm_run(capsys, params: Path, *more: str) -> tuple[int, str]:

@@ -9,6 +9,7 @@ import shutil
 import nbformat
 import pytest
 
+from ntm_lib.errors import ParameterError
 from ntm_lib.notebook import NAMES, ProseError, start
 from ntm_lib.notebook.prose import render
 from ntm_lib.params import load_params
@@ -126,7 +127,10 @@ def test_free_text_states_a_computed_number(root, tmp_path):
 def test_unknown_name_in_free_text_names_file_and_field(root, tmp_path):
     def edit(text):
         return text.replace("Trên đây là báo cáo", "Xã {{ commune.nmae }}: trên đây là báo cáo")
-    with pytest.raises(ProseError, match=r"nam-mon.yaml, narrative.closing, line 1: unknown attribute \.nmae"):
+    # refused when the params file is loaded, before any kernel, with its line
+    with pytest.raises(ParameterError, match=r"nam-mon.yaml, line \d+, parameter narrative.closing: "
+                                             r"unknown attribute \{\{ commune.nmae \}\} \(did you "
+                                             r"mean \{\{ commune.name \}\}\?\)"):
         sample_report(root, tmp_path, edit)
 
 

@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from ..errors import DiskFullError, NotebookError, NtmError, OptionError
 from ..paths import build_dir, notebooks_dir, project_root, relative_to_root
 from ..run.archive import is_disk_full_error, new_run_id
+from ..safeio import check_build_folder
 from . import fingerprint
 from .plan import plan
 from .record import BatchRecord, read_record, write_record
@@ -123,6 +124,8 @@ def run_batch(
     """
     began = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc)
+    if build:  # not the project root, nor in params/, data/, notebooks/ (named as given)
+        check_build_folder(build)
     build = Path(build).resolve() if build else build_dir()
     if build.exists() and not build.is_dir():
         raise OptionError("--build names a file, not a folder", file=relative_to_root(build),

@@ -23,6 +23,13 @@ class EvidenceLookupError(NtmError):
     read as evidence."""
 
 
+class UnknownFigureError(EvidenceLookupError):
+    """``ntm trace --figure`` names no figure recorded in the run: a bad
+    argument, exit code 2; the message lists the figures there are."""
+
+    exit_code = 2
+
+
 @dataclass
 class Run:
     """An archived run: its folder, manifest (dict) and recorded figures."""
@@ -81,8 +88,7 @@ def latest_run(commune_key: str, year: int, build: str | Path | None = None) -> 
     if not link.exists() and not link.is_symlink():
         raise EvidenceLookupError(
             f"no successful run of {commune.name} ({commune.code}) for {year}; "
-            f"build one with: ntm run --commune {commune.code} --year {year}",
-            file=relative_to_root(link))
+            + _how_to_build(commune, int(year)), file=relative_to_root(link))
     if latest_run_dir(build, int(year), commune.slug) is None:
         raise UnsafePathError(
             "the latest link does not name a run of this commune's archive (a link made by "
@@ -90,6 +96,23 @@ def latest_run(commune_key: str, year: int, build: str | Path | None = None) -> 
             f"ntm run --commune {commune.code} --year {year}",
             file=relative_to_root(link.parent) + "/" + link.name)
     return open_run(link)
+
+
+def _how_to_build(commune, year: int) -> str:
+    """The ``ntm run`` command that builds the missing run, or, when the
+    commune has no params file for ``year`` (so that command would fail),
+    what is missing and the years that have one."""
+    from ..run.report import default_params_path
+
+    params = default_params_path(year, commune.slug)
+    if params.is_file():
+        return f"build one with: ntm run --commune {commune.code} --year {year}"
+    years = sorted(p.parent.name for p in params.parent.parent.glob(f"*/{commune.slug}.yaml")
+                   if p.parent.name.isdigit())
+    have = (f"; params exist for {', '.join(years)}" if years
+            else "; it has no params file for any year")
+    return (f"no params file {relative_to_root(params)} to build one from{have} (write it, "
+            f"then: ntm run --commune {commune.code} --year {year})")
 
 
 def _value(figure: Figure) -> str:
@@ -195,15 +218,16 @@ def trace(run: Run, figure_name: str) -> list[str]:
     came from, read from the run's own copy of that file, and whether the
     project's file still has the same bytes.
 
-    Raises :class:`EvidenceLookupError` for an unknown figure or a source
-    that is not a file and rows; :class:`UnsafePathError` for a source path
+    Raises :class:`UnknownFigureError` (exit code 2) for an unknown figure,
+    :class:`EvidenceLookupError` for a source that is not a file and rows; :class:`UnsafePathError` for a source path
     leading out of the project or a copy that is a symbolic link (never
     read); :class:`LimitError` for a copy over the CSV size limit.
     """
     if figure_name not in run.figures:
-        raise EvidenceLookupError(
-            f"no figure {figure_name!r} in this run; recorded: "
-            + ", ".join(n for n in run.figures if n != "inputs"),
+        names = [printable(n) for n in run.figures if n != "inputs"]
+        raise UnknownFigureError(
+            f"no figure {printable(figure_name)!r} in this run; "
+            + (f"figures recorded: {', '.join(names)}" if names else "it recorded no figures"),
             file=relative_to_root(run.path))
     figure = run.figures[figure_name]
     lines = [f"{figure.name} = {_value(figure)}"

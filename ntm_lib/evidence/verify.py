@@ -122,26 +122,67 @@ def verify_bag(path: str | Path) -> BagReport:
     path = Path(path)
     report = BagReport(path.resolve())
     present = _files(path, report)
-    if report.errors:  # a link among the tag files would be read by bagit itself
-        return report
-    try:
-        bag = bagit.Bag(str(path))
-    except Exception as exc:  # noqa: BLE001 - bagit.BagError, or a hostile file it trips on
-        report.errors.append(f"not a valid bag: {str(exc).splitlines()[0] if str(exc) else exc}")
-        return report
-    expected = {}
-    for rel, hashes in bag.entries.items():
-        if "sha256" in hashes:
-            expected[rel.replace(os.sep, "/")] = hashes["sha256"]
+    bag = None
+    if report.errors:  # a link: bagit would follow one among the tag files, so the
+        # manifests are read here, without following links, and every file still compared
+        expected = _entries_nofollow(path, report)
+    else:
+        try:
+            bag = bagit.Bag(str(path))
+        except Exception as exc:  # noqa: BLE001 - bagit.BagError, or a hostile file it trips on
+            report.errors.append("not a valid bag: "
+                                 f"{str(exc).splitlines()[0] if str(exc) else exc}")
+            return report
+        expected = {}
+        for rel, hashes in bag.entries.items():
+            if "sha256" in hashes:
+                expected[rel.replace(os.sep, "/")] = hashes["sha256"]
     present = {p for p in present if not ("/" not in p and _MANIFEST_FILE.match(p))}
     _compare(path, expected, present, report)
     report.added = sorted(present - set(expected))
-    if report.ok:
+    if report.ok and bag is not None:
         try:
             bag.validate(processes=1)
         except Exception as exc:  # noqa: BLE001 - BagValidationError and the like
             report.errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return report
+
+
+_BAGIT_ESCAPES = {"%0D": "\r", "%0A": "\n", "%25": "%"}
+
+
+def _entries_nofollow(path: Path, report: BagReport) -> dict[str, str]:
+    """The SHA-256 of each file the bag's ``manifest-sha256.txt`` and
+    ``tagmanifest-sha256.txt`` list (BagIt lines ``<digest> <path>``, paths
+    percent-escaped), read without following a symbolic link (a manifest
+    that is a link is already reported and not read) and within
+    :data:`~ntm_lib.limits.EVIDENCE_JSON_BYTES`. Used when the run holds a
+    link, so the other files are still checked one by one."""
+    expected: dict[str, str] = {}
+    for name in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
+        manifest = path / name
+        if manifest.is_symlink():
+            continue
+        try:
+            text = read_bytes_nofollow(manifest, limit=EVIDENCE_JSON_BYTES).decode("utf-8")
+        except FileNotFoundError:
+            report.errors.append(f"not a valid bag: {name} is missing")
+            continue
+        except (OSError, NtmError, UnicodeDecodeError) as exc:
+            report.errors.append(f"cannot read {name}: "
+                                 f"{getattr(exc, 'strerror', None) or getattr(exc, 'message', exc)}")
+            continue
+        for n, line in enumerate(text.splitlines(), start=1):
+            parts = line.strip().split(None, 1)
+            if not parts:
+                continue
+            if len(parts) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+                report.errors.append(f"{name}, line {n}: not a '<sha256> <path>' line")
+                continue
+            rel = re.sub(r"%0[DA]|%25", lambda m: _BAGIT_ESCAPES[m.group(0).upper()],
+                         parts[1].strip(), flags=re.IGNORECASE)
+            expected[rel.removeprefix("./")] = parts[0].lower()
+    return expected
 
 
 def read_manifest(run: Path) -> dict:

@@ -40,7 +40,7 @@ from slugify import slugify
 from .. import limits
 from ..errors import DataError, OptionError, Problems, UnknownCommuneError
 from ..paths import relative_to_root
-from ..safeio import sha256_bytes
+from ..safeio import leads_out_of_project, sha256_bytes
 from ..textnorm import match_key, nfc
 from .admin_units import PROVINCE_KINDS, UNIT_KINDS, AdminMaps, load_maps
 from .inputs import record_input
@@ -584,7 +584,8 @@ def national_registry(data_dir: str | Path | None = None) -> Registry:
 def _plain_bytes(path: Path) -> bytes | None:
     """The bytes of a regular, small file; None (read it the checked way) otherwise."""
     try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > limits.CSV_FILE_BYTES:
+        if not path.is_file() or path.is_symlink() or leads_out_of_project(path) \
+                or path.stat().st_size > limits.CSV_FILE_BYTES:
             return None
         return path.read_bytes()
     except OSError:

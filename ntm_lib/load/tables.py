@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import pandas as pd
 
 from .. import limits
-from ..errors import DataError, LimitError, Problems
+from ..errors import DataError, LimitError, Problems, UnsafePathError
 from ..paths import data_dir as default_data_dir
 from ..paths import relative_to_root
 from ..textnorm import nfc
@@ -209,6 +209,8 @@ def _read(
         return None, None
     try:
         data = _read_bounded(path, rel)
+    except UnsafePathError as exc:  # refused before reading: raised at once, exit code 2
+        raise UnsafeTableError(exc.message, file=exc.file) from None
     except LimitError as exc:  # named by its own path, not where a link leads (/dev/zero)
         problems.add(DataError(exc.message, file=_unresolved(path), expected=exc.expected,
                                found=exc.found))
@@ -252,6 +254,13 @@ def cap_problems(problems: Problems) -> None:
                 "listed (limit limits.PROBLEMS_PER_FILE): fix them and check again",
                 file=error.file, row=error.row))
     problems.items[:] = kept
+
+
+class UnsafeTableError(DataError, UnsafePathError):
+    """A data table reached through a symbolic link leading out of the
+    project (:func:`ntm_lib.safeio.open_input`): a data problem of that
+    table and an unsafe path, exit code 2. Raised at once, not collected
+    with the table's other problems: nothing of the target was read."""
 
 
 def _unresolved(path: Path) -> str:

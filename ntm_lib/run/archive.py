@@ -32,7 +32,7 @@ import secrets
 from pathlib import Path
 
 from ..errors import OptionError, UnsafePathError
-from ..safeio import check_within, open_nofollow
+from ..safeio import check_build_folder, check_within, open_nofollow
 from .partials import (PARTIAL_PREFIX, discard, open_partial, release, signals_held,
                        sweep_partials, unlink_quietly)
 
@@ -87,7 +87,9 @@ def check_archive(build: Path, year: int, slug: str) -> None:
     Raises
     ------
     OptionError
-        ``build`` is a file.
+        ``build`` is a file, the project root, or in the project's
+        ``params/``, ``data/`` or ``notebooks/``
+        (:func:`~ntm_lib.safeio.check_build_folder`).
     UnsafePathError
         A folder of the archive (``archive/``, ``archive/<year>``,
         ``archive/<year>/<slug>``, ``<year>``) is a file, or a symbolic link
@@ -95,6 +97,7 @@ def check_archive(build: Path, year: int, slug: str) -> None:
         symbolic link or not a regular file.
     """
     build = Path(build)
+    check_build_folder(build)  # not the project root, nor in params/, data/, notebooks/
     if build.exists() and not build.is_dir():
         raise OptionError("the build folder is a file, not a folder", file=_shown(build),
                           expected="a folder (created when missing)")

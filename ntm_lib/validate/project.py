@@ -10,13 +10,14 @@ Problems that stop a report are *errors*; rules that do not hold are
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .. import limits
-from ..errors import DataError, DataErrors, LimitError, NtmError, ParameterError
+from ..errors import DataError, DataErrors, NtmError, ParameterError
 from ..load import (
     Commune,
     CriteriaSet,
@@ -87,16 +88,17 @@ def data_years(folder: Path) -> set[int]:
     read of the ``year`` column; the loaders do the real checks)."""
     years: set[int] = set()
     for path in sorted(folder.glob("*.csv")):
-        try:  # a folder, a device, a FIFO or a huge file is not read: the loader reports it
-            limits.check_size(path, limits.CSV_FILE_BYTES, what="CSV table")
-            with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:  # a folder, a device, a FIFO, a huge file or a link out of the project is
+            # not read: the loader reports it
+            data = limits.read_bounded(path, "CSV_FILE_BYTES", what="CSV table")
+            with io.StringIO(data.decode("utf-8-sig"), newline="") as handle:
                 for n, row in enumerate(csv.DictReader(handle)):
                     text = (row.get("year") or "").strip()
                     if _YEAR.fullmatch(text):
                         years.add(int(text))
                     if n >= limits.CSV_ROWS:
                         break
-        except (OSError, UnicodeDecodeError, csv.Error, LimitError):
+        except (OSError, UnicodeDecodeError, csv.Error, NtmError):
             continue  # the loader reports it
     return years
 
