@@ -76,7 +76,7 @@ def statuses(rec: dict) -> dict[str, int]:
 
 def failing_notebook(folder: Path, fail: str) -> Path:
     nb = json.loads((ROOT / "notebooks" / "commune_report.ipynb").read_text(encoding="utf-8"))
-    at = next(i for i, c in enumerate(nb["cells"]) if "prepare_report" in "".join(c["source"]))
+    at = next(i for i, c in enumerate(nb["cells"]) if "nb.start(" in "".join(c["source"]))
     nb["cells"].insert(at + 1, {"cell_type": "code", "execution_count": None, "id": "fault",
                                 "metadata": {"tags": ["remove-cell"]}, "outputs": [],
                                 "source": f"if commune == {fail!r}:\n"
@@ -122,7 +122,7 @@ def main() -> int:
         run([ntm, "synth", "--communes", str(args.communes), "--year", "2023", "--out", str(home),
              "--seed", "2023", "--province", "10", "--copy-real", "02881"], ROOT)
         fail = f"{90000 + min(7, args.communes):05d}"
-        notebook = failing_notebook(Path(tmp), fail)
+        notebook = failing_notebook(home, fail)  # inside the project: Dask ships it
         nb = ["--notebook", str(notebook)]
         build = home / "build"
 
@@ -231,9 +231,14 @@ def main() -> int:
         "dask_over_pool2": round(r["dask_local_2_workers"]["reports_per_min"]
                                  / r["pool_2_workers"]["reports_per_min"], 2),
     }
+    # The targets of "The whole country in under 40 minutes on two cores":
+    # HTML, PDF and DOCX of each report built (3,321 in under 40 minutes).
+    pool2 = r["pool_2_workers"]["reports_per_min"]
     result["targets"] = {
-        "pool2_at_least_4x_bare": result["ratios"]["pool2_over_bare"] >= 4,
-        "pool2_at_least_1.7x_pool1": result["ratios"]["pool2_over_pool1"] >= 1.7,
+        "pool2_at_least_83_per_min": pool2 >= 83,
+        "country_3321_minutes_at_pool2": round(3321 / pool2, 1),
+        "pool2_at_least_6x_bare": result["ratios"]["pool2_over_bare"] >= 6,
+        "pool2_at_least_1.8x_pool1": result["ratios"]["pool2_over_pool1"] >= 1.8,
         "noop_under_2s": result["noop_rerun"]["median_s"] < 2,
         "dask_within_15pct": result["ratios"]["dask_over_pool2"] >= 0.85,
     }
