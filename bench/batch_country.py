@@ -241,8 +241,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main() -> int:
-    args = parser().parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     result = country_mode(args)
     folder = ROOT / "bench" / "results"
     folder.mkdir(parents=True, exist_ok=True)
