@@ -29,3 +29,15 @@ def synthetic_project(tmp_path, monkeypatch):
     result = generate(3, 2023, out, seed=7, province_code="10", copy_real=["02881"], source=ROOT)
     monkeypatch.setenv("NTM_HOME", str(out))
     return out, result
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A copy of the project (data, params, notebooks) as NTM_HOME; modules
+    that need another project (a synthetic one) define their own."""
+    import shutil
+
+    for part in ("data", "params", "notebooks"):
+        shutil.copytree(ROOT / part, tmp_path / part, symlinks=True)
+    monkeypatch.setenv("NTM_HOME", str(tmp_path))
+    return tmp_path

@@ -2,9 +2,7 @@
 blanks, determinism, glyph check (python-docx reads the file back; no kernel)."""
 from __future__ import annotations
 
-import re
 import zipfile
-from pathlib import Path
 
 import docx
 import pytest

@@ -173,7 +173,6 @@ def test_run_ids_of_one_second_sort_by_microsecond_not_random_hex(monkeypatch):
 
 
 def test_the_run_command_says_where_the_run_is_when_the_link_stays(tmp_path, capsys, monkeypatch):
-    from ntm_lib.cli import run as cli_run
     from ntm_lib.run.report import RunResult
 
     run_dir = tmp_path / "build" / "archive" / "2023" / SLUG / "r"

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from ntm_lib import limits
-from ntm_lib.cli import main
 from ntm_lib.errors import DataError, DataErrors, GlyphMissingError, RenderError
 from ntm_lib.load import load_commune_facts, load_criteria_sets, load_registry
 from ntm_lib.validate import load_rules
@@ -22,13 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 QUARTERLY = "data/communes/02881/quarterly.csv"
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A copy of the project (data, params, notebooks) as NTM_HOME."""
-    for part in ("data", "params", "notebooks"):
-        shutil.copytree(ROOT / part, tmp_path / part, symlinks=True)
-    monkeypatch.setenv("NTM_HOME", str(tmp_path))
-    return tmp_path
 
 
 

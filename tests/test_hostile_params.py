@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from ntm_lib import limits
-from ntm_lib.cli import main
 from ntm_lib.errors import LimitError, NotebookError, ParameterError, ParameterErrors
 from ntm_lib.params import load_params, notebook_defaults, parameters_cell, read_notebook
 from cli_helpers import run
@@ -23,13 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "params" / "2023" / "nam-mon.yaml"
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A copy of the project (data, params, notebooks) as NTM_HOME."""
-    for part in ("data", "params", "notebooks"):
-        shutil.copytree(ROOT / part, tmp_path / part, symlinks=True)
-    monkeypatch.setenv("NTM_HOME", str(tmp_path))
-    return tmp_path
 
 
 def sample() -> str:

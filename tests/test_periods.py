@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 
 import pandas as pd
 import pytest
@@ -21,12 +20,6 @@ from ntm_lib.params import load_params
 SAMPLE = "params/2023/nam-mon.yaml"
 
 
-@pytest.fixture
-def project(root, tmp_path, monkeypatch):
-    for part in ("data", "params", "notebooks"):
-        shutil.copytree(root / part, tmp_path / part)
-    monkeypatch.setenv("NTM_HOME", str(tmp_path))
-    return tmp_path
 
 
 def test_periods_are_data():

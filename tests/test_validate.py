@@ -2,25 +2,17 @@
 data-quality note."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from ntm_lib.cli import main
 from ntm_lib.errors import DataError, DataErrors
 from ntm_lib.load import load_commune_facts, load_criteria_sets
-from ntm_lib.params import load_params
 from ntm_lib.notebook import start
 from ntm_lib.validate import Subject, evaluate_rules, load_rules
 from ntm_lib.validate.expr import ExprError, parse
 
 
-@pytest.fixture
-def project(root, tmp_path, monkeypatch):
-    for part in ("data", "params", "notebooks"):
-        shutil.copytree(root / part, tmp_path / part)
-    monkeypatch.setenv("NTM_HOME", str(tmp_path))
-    return tmp_path
 
 
 def subject(data_dir=None, year=2023):

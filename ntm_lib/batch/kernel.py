@@ -131,24 +131,20 @@ class _Forked:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        import time
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.02)
+        if not self.wait_gone(timeout, step=0.02):
+            raise subprocess.TimeoutExpired(str(self.pid), timeout)
         return self.returncode or 0
 
-    def wait_gone(self, seconds: float) -> bool:
-        """Poll every millisecond, up to ``seconds``, until the kernel is gone."""
+    def wait_gone(self, seconds: float | None, *, step: float = 0.001) -> bool:
+        """Poll every ``step`` seconds, up to ``seconds`` (None: no limit),
+        until the kernel is gone; whether it is."""
         import time
 
-        deadline = time.monotonic() + seconds
+        deadline = None if seconds is None else time.monotonic() + seconds
         while self.poll() is None:
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 return False
-            time.sleep(0.001)
+            time.sleep(step)
         return True
 
     def send_signal(self, signum: int) -> None:

@@ -28,6 +28,7 @@ from typing import Iterable
 from ..errors import LimitError, OptionError, UnsafePathError
 from ..limits import MiB
 from ..safeio import open_nofollow, sha256_bytes
+from ..tarball import pack_files
 
 #: Largest shared parcel (reference tables, registry, notebook, layouts).
 SHARED_BYTES = 256 * MiB
@@ -37,20 +38,6 @@ TASK_BYTES = 64 * MiB
 RUN_BYTES = 256 * MiB
 #: Most files in any one parcel.
 MEMBERS = 20_000
-
-
-def pack_files(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """A deterministic tar of ``(relative posix name, bytes)`` pairs,
-    sorted by name (mode 0644, time 0, owner 0)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in sorted(files):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def folder_files(folder: Path, prefix: str = "", *, follow: bool = False,

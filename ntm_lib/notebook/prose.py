@@ -295,12 +295,21 @@ def render_text(source: str, names: dict[str, Any], *, where: dict[str, Any] | N
         raise ProseError(f"a filter or value failed: {exc}", **(where or {})) from None
 
 
+@lru_cache(maxsize=512)
+def _parsed(source: str) -> jinja2.nodes.Template:
+    """The syntax tree of a free text (each text is checked for names, then
+    for attributes: parsed once). Raises ``TemplateSyntaxError``."""
+    return _PLAIN.parse(source)
+
+
+_PLAIN = jinja2.Environment()
+
+
 def unknown_names(source: str, known: Iterable[str]) -> tuple[list[str], str | None]:
     """Top-level names ``source`` uses that are not in ``known``, and a
     syntax error message (or None): the check of a free text before a run."""
-    env = jinja2.Environment()
     try:
-        used = meta.find_undeclared_variables(env.parse(source))
+        used = meta.find_undeclared_variables(_parsed(source))
     except jinja2.TemplateSyntaxError as exc:
         return [], f"line {exc.lineno}: {exc.message}"
     return sorted(n for n in used if n not in set(known)), None
@@ -312,9 +321,8 @@ def unknown_attributes(source: str, attributes: Mapping[str, Iterable[str]]
     whose name is a key of ``attributes`` and whose attribute is not among
     its values (``[]`` when ``source`` does not parse: :func:`unknown_names`
     says why)."""
-    env = jinja2.Environment()
     try:
-        tree = env.parse(source)
+        tree = _parsed(source)
     except jinja2.TemplateSyntaxError:
         return []
     found = []

@@ -12,7 +12,6 @@ import datetime as dt
 import difflib
 import json
 import re
-import string
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -212,6 +211,12 @@ def _in_force_problems(params: Mapping[str, Any], sets, data_dir) -> list[tuple]
 
 #: The single-brace fields of the first params files and the names that
 #: replace them (``{commune_name}`` is now ``{{ commune.name }}``).
+#: A field of the old single-brace form (``{commune_name}``).
+_OLD_FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]+)\}(?!\})")
+#: A name in braces, as the free texts write them (``{{ x }}``, ``{% if %}``,
+#: or the old form).
+_PLACEHOLDER = re.compile(r"\{\{|\{%|" + _OLD_FIELD.pattern)
+
 TEXT_FIELDS = {"commune_name": "commune.name", "district_name": "commune.district",
                "province_name": "commune.province", "year": "year", "next_year": "next_year"}
 
@@ -248,7 +253,7 @@ def text_field_problem(text: str) -> str | None:
     from ..notebook.names import ATTRIBUTES, FREE_TEXT_NAMES  # the names are the notebook's
     from ..notebook.prose import unknown_attributes, unknown_names
 
-    old = re.search(r"(?<!\{)\{([A-Za-z_]+)\}(?!\})", text)
+    old = _OLD_FIELD.search(text)
     if old:
         new = TEXT_FIELDS.get(old.group(1))
         hint = f"write {{{{ {new} }}}}" if new else "names are written {{ name }}"
@@ -368,9 +373,6 @@ def _strings(value: Any, path: tuple = ()):
             yield from _strings(item, path + (i,))
 
 
-#: A name in braces, as the free texts write them (``{{ x }}``, ``{% if %}``,
-#: or the old ``{commune_name}``).
-_PLACEHOLDER = re.compile(r"\{\{|\{%|(?<!\{)\{[A-Za-z_]+\}(?!\})")
 
 
 def _text_problems(params: Mapping[str, Any]) -> list[tuple]:

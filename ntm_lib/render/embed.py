@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import html as html_lib
 import io
-import os
 import re
 import unicodedata
 from functools import lru_cache

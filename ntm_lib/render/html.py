@@ -133,6 +133,12 @@ def _exporter():
 _EXPORT_LOCK = threading.Lock()
 
 
+def ready() -> None:
+    """Make :func:`render_html`'s per-process set-up now (:func:`prepared_exporter`)."""
+    with _EXPORT_LOCK:
+        prepared_exporter()
+
+
 @lru_cache(maxsize=1)
 def prepared_exporter():
     """:func:`_exporter`, having converted one empty notebook in this process.

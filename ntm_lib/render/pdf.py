@@ -167,6 +167,14 @@ def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
 _ENV_LOCK = threading.Lock()
 #: One WeasyPrint render at a time per process (they share the font setup).
 _RENDER_LOCK = threading.Lock()
+
+
+def ready(font: SerifFont) -> None:
+    """Make :func:`render_pdf`'s per-process set-up for ``font`` now (WeasyPrint
+    imported, the serif's faces loaded into fontconfig); the forked render
+    children inherit it. Raises what WeasyPrint raises for a broken install."""
+    with _RENDER_LOCK:
+        _font_setup(_font_key(font))
 #: The browser's copy of the font (``ntm_lib.render.embed``): the PDF binds the
 #: same family names to the font files instead (see :func:`_font_css`).
 _EMBEDDED_FACES = re.compile(r'<style id="ntm-fonts">.*?</style>\n?', re.DOTALL)

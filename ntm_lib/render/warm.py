@@ -37,11 +37,9 @@ def ready(*, docx: bool) -> None:
     from . import html, pdf
     from ..fonts import report_serif
 
-    with html._EXPORT_LOCK:
-        html.prepared_exporter()
+    html.ready()
     font = report_serif()
-    with pdf._RENDER_LOCK:
-        pdf._font_setup(pdf._font_key(font))
+    pdf.ready(font)
     if docx:
         from . import docx_report
 

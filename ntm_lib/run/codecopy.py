@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import tarfile
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import UnsafePathError
 from ..safeio import atomic_write, sha256_bytes
+from ..tarball import pack_files
 
 CODE_DIR = "code"
 #: Largest library copy read back (the library is about 2 MiB).
@@ -38,15 +38,8 @@ def library_files() -> list[tuple[str, Path]]:
 
 
 def _archive() -> bytes:
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, path in library_files():
-            data = path.read_bytes()
-            info = tarfile.TarInfo(f"ntm_lib/{name}")
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return gzip.compress(pack_files((f"ntm_lib/{name}", path.read_bytes())
+                                    for name, path in library_files()), mtime=0)
 
 
 def keep_library_copy(build: Path, digest: str) -> str:

@@ -28,8 +28,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client import protocol_version_info
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 
@@ -110,10 +112,6 @@ class ReadyClient(AsyncKernelClient):
     """
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
-        from queue import Empty
-
-        from jupyter_client import protocol_version_info
-
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while True:
             self.kernel_info()
