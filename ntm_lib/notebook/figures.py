@@ -36,13 +36,11 @@ class FigureDisplay:
         self.render_caption = render_caption
         self.captions: list[str] = []
         self.shown = 0
-        self.cell = 0
 
     def pre_run_cell(self, info: Any) -> None:
         """IPython ``pre_run_cell`` event: read the cell's ``#| fig-cap:`` lines."""
         self.captions = _CAPTION.findall(getattr(info, "raw_cell", "") or "")
         self.shown = 0
-        self.cell += 1
 
     def __call__(self, fig: Any) -> tuple[dict[str, str], dict[str, Any]]:
         """The mime bundle of ``fig``: ``text/html`` (the SVG figure and its
@@ -59,7 +57,8 @@ class FigureDisplay:
         self.shown += 1
         caption_source = self.captions[index] if index < len(self.captions) else ""
         caption = self.render_caption(caption_source) if caption_source else ""
-        svg = to_svg(fig, f"cell {self.cell} figure {index + 1}")
+        # The failing cell itself is named by the run's error (cell, In [N]).
+        svg = to_svg(fig, f"figure {index + 1} of this cell")
         svg = svg[svg.find("<svg"):]
         html = f'<figure class="chart">{svg}'
         if caption:
