@@ -52,6 +52,10 @@ WORD_CHARS = 200
 INTEGER_DIGITS = 12
 #: Seconds allowed for rendering one report's HTML or PDF.
 RENDER_SECONDS = 120
+#: Peak resident memory (MiB) after which a batch worker's kept render child
+#: retires and a fresh one is forked (:mod:`ntm_lib.render.kept`); one render
+#: of the seed's report peaks at about 200 MiB.
+RENDER_CHILD_MB = 400
 #: Largest manifest or record JSON file read back as evidence (bytes).
 EVIDENCE_JSON_BYTES = 20 * MiB
 #: Most nodes (scalars, lists, mappings) of one params file, aliases expanded

@@ -77,3 +77,20 @@ def test_a_silent_kernel_times_out(patched):
     with pytest.raises(RuntimeError, match="didn't respond in 0 seconds"):
         asyncio.run(client.wait_for_ready(timeout=0))
     assert sent == ["kernel_info"]
+
+
+def test_the_kernel_forker_readies_number_formats_and_the_prose_environment():
+    """What every %%report cell of a forked kernel would do first (Babel's
+    ``vi`` data, the layouts' Jinja environment) is done once in the forker."""
+    from babel import localedata
+
+    from ntm_lib.batch import zygote
+    from ntm_lib.notebook import prose
+    from ntm_lib.paths import notebooks_dir
+
+    prose.environment.cache_clear()
+    zygote._warm_text()
+    assert prose.environment.cache_info().currsize == 1
+    prose.environment(str(notebooks_dir() / "layouts"))  # the key a report's cells use
+    assert prose.environment.cache_info().hits == 1
+    assert "vi" in localedata._cache

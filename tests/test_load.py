@@ -18,6 +18,7 @@ from ntm_lib.load import (
     load_band_rule,
     load_commune_facts,
     load_criteria_set,
+    load_criteria_sets,
     load_header_style,
     load_registry,
     load_status_labels,
@@ -414,6 +415,26 @@ def test_criteria_count_must_match(data):
         load_criteria_set("ntm-commune-2026-2030", data)
     error = only(problems_of(excinfo))
     assert (error.file, error.row, error.column) == ("data/reference/criteria_sets.csv", 5, "criteria_count")
+
+
+def test_criteria_sets_are_built_once_per_content(data):
+    """A report asks for the sets several times: the same tables give the
+    same sets without being built again; a changed table is built anew, and
+    a table with a problem raises every time (never kept)."""
+    from ntm_lib.load import criteria
+
+    first = load_criteria_sets(data)
+    again = load_criteria_sets(data)
+    assert again is not first and again["ntm-commune-2021-2025"] is first["ntm-commune-2021-2025"]
+    assert first["ntm-commune-2021-2025"].size == 19
+    edit(data / "reference" / "criteria.csv", ",Quy hoạch,", ",Quy hoạch xã,")
+    renamed = load_criteria_sets(data)["ntm-commune-2021-2025"]
+    assert renamed is not first["ntm-commune-2021-2025"] and renamed.name_of(1) == "Quy hoạch xã"
+    edit(data / "reference" / "criteria_sets.csv", "national,10,", "national,11,")
+    for _ in range(2):
+        with pytest.raises(DataError, match="declares 11 criteria"):
+            load_criteria_sets(data)
+    assert len(criteria._BUILT) <= criteria._BUILT_MAX
 
 
 def test_band_gap_is_an_error(data):

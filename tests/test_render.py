@@ -427,3 +427,15 @@ def test_warm_up_makes_the_renderers_set_up_once(monkeypatch):
     warm.finish(thread)
     assert not thread.is_alive()
     warm.finish(None)
+
+
+def test_the_pdf_and_the_word_document_share_each_chart_made_standalone():
+    from ntm_lib.render.svg_images import standalone_svg
+
+    fragment = ('<svg xmlns="http://www.w3.org/2000/svg" width="10pt" height="5pt" viewbox="0 0 10 5">'
+                '<g id="patch_1"><path d="M 0 0 L 10 5"/></g></svg>')
+    standalone_svg.cache_clear()
+    first = standalone_svg(fragment)
+    assert b'viewBox="0 0 10 5"' in first and b"<g" not in first  # case restored, group dissolved
+    assert standalone_svg(fragment) is first
+    assert standalone_svg.cache_info().hits == 1

@@ -55,7 +55,9 @@ class Outcome:
     outputs: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     worker: str | None = None
-    #: The worker process's peak resident set size so far, MiB (ru_maxrss).
+    #: The peak resident set size so far, MiB (ru_maxrss), of the worker
+    #: process or of its kept render child (:mod:`ntm_lib.render.kept`),
+    #: whichever is higher.
     peak_rss_mb: float | None = None
 
     @property
@@ -95,6 +97,9 @@ def prepare_worker(*, fork_kernels: bool = True) -> None:
         kernel.install()
     import ntm_lib.render  # noqa: F401  nbconvert, WeasyPrint
     import ntm_lib.run  # noqa: F401  papermill, nbclient, pandas
+    from ntm_lib.render import kept
+
+    kept.keep()  # one render child for all this worker's renders
 
     _READY["pid"] = os.getpid()
 
@@ -190,9 +195,11 @@ def run_task(task: Task, build: str | Path, notebook: str | Path | None = None, 
         outcome.error["message"] = (f"timed out after {timeout:g} s: "
                                     + outcome.error.get("message", ""))
     outcome.seconds = round(time.perf_counter() - began, 3)
+    from ntm_lib.render import kept
+
     from .run import peak_rss_mb
 
-    outcome.peak_rss_mb = peak_rss_mb()
+    outcome.peak_rss_mb = max(peak_rss_mb(), kept.child_peak_rss_mb() or 0.0)
     return outcome
 
 

@@ -178,6 +178,24 @@ def _warm_charts() -> None:
         pass
 
 
+def _warm_text() -> None:
+    """Format a number and a date (Babel loads the ``vi`` locale's data on
+    first use: measured 0.04 s of each forked kernel) and render one inline
+    value through the prose environment of the project's layouts, as the
+    report's ``%%report`` cells do; nothing here reaches a report."""
+    try:
+        import datetime as dt
+
+        from ntm_lib.notebook import prose
+        from ntm_lib.paths import notebooks_dir
+
+        prose.render("{{ value | number }} {{ value | percent }} {{ day | date_long }}",
+                     {"value": 1234.5, "day": dt.date(2023, 2, 9)},
+                     layouts=notebooks_dir() / "layouts")
+    except Exception:  # noqa: BLE001 - a kernel meets the same problem and reports it
+        pass
+
+
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # debugpy warns on stderr when imported (frozen modules); a kernel's own
@@ -197,6 +215,7 @@ def main() -> int:
         os.close(null)
     _parse_reference_tables()
     _warm_charts()
+    _warm_text()
     signal.signal(signal.SIGCHLD, _reap)
     forker_cwd = os.getcwd()
     out = sys.stdout

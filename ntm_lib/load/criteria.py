@@ -11,6 +11,9 @@ never a constant. Public names are re-exported by
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,6 +199,23 @@ def aliases_of(text: str | None) -> tuple[str, ...]:
     return tuple(a.strip() for a in (text or "").split(";") if a.strip())
 
 
+#: Criteria sets built in this process, by the content of the two tables
+#: (:func:`_content_key`): a report asks for them several times (params
+#: check, context, facts), a batch worker once per commune. Tables with a
+#: problem are never kept: they raise every time.
+_BUILT: "OrderedDict[tuple, dict[str, CriteriaSet]]" = OrderedDict()
+_BUILT_MAX = 8
+_BUILT_LOCK = threading.Lock()
+
+
+def _content_key(frame: pd.DataFrame) -> tuple:
+    """The file, row numbers and a digest of every cell of a table read by
+    :func:`read_table`: equal keys mean the same table."""
+    cells = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return (frame.attrs["file"], tuple(frame.attrs["rows"]), tuple(frame.columns),
+            hashlib.sha256(cells).hexdigest())
+
+
 def _read_criteria(data_dir: str | Path | None) -> tuple[pd.DataFrame, dict[str, CriteriaSet]]:
     problems = Problems()
     sets_path = data_path(data_dir, "reference", "criteria_sets.csv")
@@ -205,6 +225,22 @@ def _read_criteria(data_dir: str | Path | None) -> tuple[pd.DataFrame, dict[str,
     if sets is None or crit is None:
         problems.raise_if_any()
     assert sets is not None and crit is not None
+    key = (_content_key(sets), _content_key(crit))
+    with _BUILT_LOCK:
+        built = _BUILT.get(key)
+    if built is not None and not problems.items:
+        return sets, dict(built)
+    result = _build_sets(sets, crit, sets_path, crit_path, problems)
+    with _BUILT_LOCK:
+        _BUILT[key] = result
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return sets, dict(result)
+
+
+def _build_sets(sets: pd.DataFrame, crit: pd.DataFrame, sets_path: Path, crit_path: Path,
+                problems: Problems) -> dict[str, CriteriaSet]:
+    """Check both tables and build the sets (raises every problem found)."""
     sets_file, crit_file = relative_to_root(sets_path), relative_to_root(crit_path)
 
     metas: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -254,7 +290,7 @@ def _read_criteria(data_dir: str | Path | None) -> tuple[pd.DataFrame, dict[str,
             )
     cap_problems(problems)
     problems.raise_if_any()
-    return sets, result
+    return result
 
 
 def _criteria_frame(rows: Rows) -> pd.DataFrame:

@@ -14,6 +14,9 @@ behind. Nothing here depends on signals in this process, so it works the
 same in the main thread of ``ntm run``, in a worker of ``ntm batch`` and in
 a Dask worker's thread.
 
+A batch worker keeps one such child for all its renders instead of forking
+one per render (:mod:`ntm_lib.render.kept`), with the same limit and errors.
+
 Without ``os.fork`` (Windows) the work runs in this process, without a limit.
 """
 from __future__ import annotations
@@ -34,7 +37,9 @@ _CHUNK = 1 << 16
 def run_limited(work: Callable[..., Any], *args: Any, what: str,
                 seconds: float | None = None, file: str | None = None) -> Any:
     """``work(*args)``, computed in a child process given ``seconds``
-    (default :data:`ntm_lib.limits.RENDER_SECONDS`, read at each call).
+    (default :data:`ntm_lib.limits.RENDER_SECONDS`, read at each call): the
+    process's kept render child when it keeps one (:func:`ntm_lib.render.kept.keep`),
+    else a child forked for this call.
 
     The result must be picklable (bytes, text). An :class:`NtmError` raised
     by ``work`` is raised here as the same class with the same fields; any
@@ -52,12 +57,24 @@ def run_limited(work: Callable[..., Any], *args: Any, what: str,
     seconds = limits.RENDER_SECONDS if seconds is None else seconds
     if not hasattr(os, "fork"):  # pragma: no cover - Windows
         return work(*args)
+    from . import kept
+
+    result = kept.serve(work, args, seconds=seconds, what=what, file=file)
+    if result is kept.NOT_SERVED:
+        result = _in_own_child(work, args, seconds, what, file)
+    return _returned(result, what, file)
+
+
+def _in_own_child(work: Callable[..., Any], args: tuple, seconds: float, what: str,
+                  file: str | None) -> tuple:
+    """The outcome of ``work(*args)`` computed in a child forked for it alone."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, exit without running this process's exit code
         try:
             os.close(read_end)
-            _child(work, args, write_end)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(pickle.dumps(outcome(work, args)))
         finally:
             os._exit(0)
     os.close(write_end)
@@ -71,15 +88,17 @@ def run_limited(work: Callable[..., Any], *args: Any, what: str,
         os.close(read_end)
     if payload is None:
         _kill(pid)
-        raise RenderError(f"rendering {what} took longer than {seconds:g} s and was stopped "
-                          "(limit limits.RENDER_SECONDS)", file=file,
-                          expected=f"at most {seconds:g} s", found=f"over {seconds:g} s")
+        raise over_time(what, seconds, file)
     _, status = os.waitpid(pid, 0)
     try:
-        kind, *rest = pickle.loads(payload)
+        return pickle.loads(payload)
     except Exception:  # noqa: BLE001 - nothing usable came back
         raise RenderError(f"rendering {what} stopped unexpectedly "
-                          f"({_exit_status(status)})", file=file) from None
+                          f"({exit_status(status)})", file=file) from None
+
+
+def _returned(result: tuple, what: str, file: str | None) -> Any:
+    kind, *rest = result
     if kind == "ok":
         return rest[0]
     if kind == "error":
@@ -87,7 +106,17 @@ def run_limited(work: Callable[..., Any], *args: Any, what: str,
     raise RenderError(f"rendering {what} failed: {rest[0]}", file=file)
 
 
-def _child(work: Callable[..., Any], args: tuple, write_end: int) -> None:
+def over_time(what: str, seconds: float, file: str | None) -> RenderError:
+    """The error of a render stopped at its time limit."""
+    return RenderError(f"rendering {what} took longer than {seconds:g} s and was stopped "
+                       "(limit limits.RENDER_SECONDS)", file=file,
+                       expected=f"at most {seconds:g} s", found=f"over {seconds:g} s")
+
+
+def outcome(work: Callable[..., Any], args: tuple) -> tuple:
+    """``("ok", value)``, ``("error", class, message, fields)`` for an
+    :class:`NtmError`, or ``("crash", text)``: what a render child sends
+    back, checked to be picklable."""
     try:
         result: tuple = ("ok", work(*args))
     except NtmError as exc:
@@ -95,11 +124,10 @@ def _child(work: Callable[..., Any], args: tuple, write_end: int) -> None:
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as text
         result = ("crash", f"{type(exc).__name__}: {exc}"[:2000])
     try:
-        data = pickle.dumps(result)
+        pickle.dumps(result)
     except Exception as exc:  # noqa: BLE001
-        data = pickle.dumps(("crash", f"the result could not be sent back ({exc})"))
-    with os.fdopen(write_end, "wb") as out:
-        out.write(data)
+        result = ("crash", f"the result could not be sent back ({exc})")
+    return result
 
 
 def _receive(fd: int, deadline: float) -> bytes | None:
@@ -129,7 +157,8 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _exit_status(status: int) -> str:
+def exit_status(status: int) -> str:
+    """A child's wait status in words."""
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit status {os.WEXITSTATUS(status)}" if os.WIFEXITED(status) else "unknown status"

@@ -68,9 +68,12 @@ def _restore_case(fragment: str) -> str:
     return attribute.sub(lambda m: names[m.group(1).lower()], fragment)
 
 
+@lru_cache(maxsize=16)
 def standalone_svg(fragment: str) -> bytes | None:
     """``fragment`` (one ``<svg>...</svg>`` element of an HTML document) as a
-    UTF-8 SVG document, or None when it is not well-formed SVG XML.
+    UTF-8 SVG document, or None when it is not well-formed SVG XML. The last
+    few results are kept: the PDF and the Word document of a report ask for
+    the same charts, one after the other in a batch worker's render child.
 
     Groups that only carry an ``id`` nobody refers to (matplotlib wraps
     every tick, label and patch in one) are dissolved into their parent: they
