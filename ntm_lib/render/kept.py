@@ -6,9 +6,10 @@ killed at its time limit. Forking a new child per render throws away, with
 the child, everything the render learned: the C type declarations cffi
 parses for WeasyPrint and Pango, WeasyPrint's style and font caches, Babel's
 and fontTools' tables, and the pages copied on write. In a batch worker that
-is paid for every report: measured on the 2-CPU bench machine, a batch of 24
-reports spent 1.94 CPU-s per report with a new child per render and 1.65
-with the renders run in the worker itself.
+is paid for every report: measured on the 2-CPU bench machine (24 synthetic
+reports, medians of three interleaved batches), a batch spent 2.05 CPU-s per
+report with a new child per render, 1.73 with one kept child, and about 1.65
+with the renders run in the worker itself (which would lose the time limit).
 
 :func:`keep` makes this process keep one render child instead: forked at the
 first render (from this process as it is then, renderers readied), it
