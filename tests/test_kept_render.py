@@ -127,3 +127,40 @@ def test_real_pdfs_are_the_same_bytes_from_a_kept_child(tmp_path, keeping):
     render_pdf(html, tmp_path / "c.pdf")
     a, b, c = ((tmp_path / n).read_bytes() for n in ("a.pdf", "b.pdf", "c.pdf"))
     assert a == b == c and a.startswith(b"%PDF")
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_render_stops_the_child_and_the_next_one_is_fresh(keeping):
+    import signal
+
+    before = run_limited(_pid, what="the PDF")
+
+    def interrupt(*_args):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(_Interrupted):
+            run_limited(_sleep, 30, what="the PDF")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ProcessLookupError):
+        os.kill(before, 0)
+    assert run_limited(_pid, what="the PDF") not in (before, os.getpid())
+
+
+def test_a_worker_keeps_its_render_child_unless_told_not_to(monkeypatch):
+    from ntm_lib.batch.worker import keep_render_child
+
+    try:
+        monkeypatch.setenv("NTM_KEEP_RENDER_CHILD", "0")
+        assert keep_render_child() is False and not kept.kept()
+        monkeypatch.delenv("NTM_KEEP_RENDER_CHILD")
+        assert keep_render_child() is True and kept.kept()
+    finally:
+        kept.release()

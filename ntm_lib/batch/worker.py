@@ -86,8 +86,24 @@ def _quiet_asyncio() -> None:
                                 category=RuntimeWarning)
 
 
+def keep_render_child() -> bool:
+    """Keep one render child for this worker's renders unless the environment
+    says ``NTM_KEEP_RENDER_CHILD=0``; whether it is kept."""
+    from ntm_lib.render import kept
+
+    if os.environ.get("NTM_KEEP_RENDER_CHILD", "1").strip() == "0":
+        kept.release()
+        return False
+    kept.keep()
+    return True
+
+
 def prepare_worker(*, fork_kernels: bool = True) -> None:
-    """Ready this process for reports (once; later calls do nothing)."""
+    """Ready this process for reports (once; later calls do nothing): the
+    kernel forker, the heavy imports, and one kept render child for all its
+    renders (:mod:`ntm_lib.render.kept`) unless ``NTM_KEEP_RENDER_CHILD=0``,
+    which forks a child per render as ``ntm run`` does (the same bytes;
+    ``bench/bench_render_child.py`` compares the two)."""
     if _READY:
         return
     _quiet_asyncio()
@@ -97,10 +113,8 @@ def prepare_worker(*, fork_kernels: bool = True) -> None:
         kernel.install()
     import ntm_lib.render  # noqa: F401  nbconvert, WeasyPrint
     import ntm_lib.run  # noqa: F401  papermill, nbclient, pandas
-    from ntm_lib.render import kept
 
-    kept.keep()  # one render child for all this worker's renders
-
+    keep_render_child()
     _READY["pid"] = os.getpid()
 
 

@@ -6,10 +6,10 @@ killed at its time limit. Forking a new child per render throws away, with
 the child, everything the render learned: the C type declarations cffi
 parses for WeasyPrint and Pango, WeasyPrint's style and font caches, Babel's
 and fontTools' tables, and the pages copied on write. In a batch worker that
-is paid for every report: measured on the 2-CPU bench machine (24 synthetic
-reports, medians of three interleaved batches), a batch spent 2.05 CPU-s per
-report with a new child per render, 1.73 with one kept child, and about 1.65
-with the renders run in the worker itself (which would lose the time limit).
+is paid for every report: ``bench/bench_render_child.py`` (24 synthetic
+reports, five interleaved batches on the 2-CPU bench machine) measured 2.39
+CPU-s per report with one kept child against 2.69 with a child per render,
+and the same bytes.
 
 :func:`keep` makes this process keep one render child instead: forked at the
 first render (from this process as it is then, renderers readied), it
@@ -108,14 +108,14 @@ def serve(work: Callable[..., Any], args: tuple, *, seconds: float, what: str,
         if child is None:
             child = _CHILD = _Child.fork()
         try:
-            child.send(request)
-        except OSError:  # the child went away between two renders: a fresh one
-            child.stop()
-            child = _CHILD = _Child.fork()
-            child.send(request)
-        try:
+            try:
+                child.send(request)
+            except OSError:  # the child went away between two renders: a fresh one
+                child.stop()
+                child = _CHILD = _Child.fork()
+                child.send(request)
             reply = child.receive(time.monotonic() + seconds)
-        except BaseException:  # interrupted: the render must not outlive us
+        except BaseException:  # interrupted (a request or reply half sent): stop the child
             child.stop()
             _CHILD = None
             raise
