@@ -225,3 +225,34 @@ def test_unusable_batch_options_are_refused_before_any_run(options, expected, tm
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
     assert not (tmp_path / "build").exists()
+
+
+def test_a_worker_hides_the_half_built_event_loop_of_an_interrupt_only(capsys):
+    """Ctrl-C landing inside asyncio's loop constructor leaves a loop whose
+    __del__ fails; a worker does not print that traceback, but still prints
+    any other exception Python cannot raise."""
+    import asyncio
+    import gc
+    import sys
+
+    from ntm_lib.batch.worker import _quiet_unraisable
+
+    saved = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable
+    try:
+        half_built = asyncio.SelectorEventLoop.__new__(asyncio.SelectorEventLoop)
+        del half_built
+        gc.collect()
+        assert capsys.readouterr().err == ""
+
+        class Broken:
+            def __del__(self):
+                raise ValueError("lỗi khác")
+
+        broken = Broken()
+        del broken
+        gc.collect()
+        err = capsys.readouterr().err
+        assert "Exception ignored in" in err and "lỗi khác" in err
+    finally:
+        sys.unraisablehook = saved

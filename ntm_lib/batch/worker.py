@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -84,6 +85,19 @@ def _quiet_asyncio() -> None:
         # Nor the coroutine of a kernel start the interrupt cut short.
         warnings.filterwarnings("ignore", message="coroutine .* was never awaited",
                                 category=RuntimeWarning)
+        sys.unraisablehook = _quiet_unraisable
+
+
+def _quiet_unraisable(unraisable) -> None:
+    """An interrupt can land inside ``asyncio``'s event loop constructor
+    (nbclient makes one per report); the half-built loop then fails in its
+    ``__del__`` and Python prints "Exception ignored in ... BaseEventLoop.__del__"
+    with a traceback. That one is left out; anything else is printed as
+    Python would."""
+    where = getattr(unraisable.object, "__qualname__", "")
+    if where.endswith("EventLoop.__del__") and unraisable.exc_type is AttributeError:
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def keep_render_child() -> bool:
