@@ -50,6 +50,19 @@ def no_secret(text: str, tmp_path: Path) -> None:
     assert str(tmp_path / "outside") not in text and "/etc/passwd" not in text
 
 
+def refused_run(capsys, tmp_path: Path, *extra: str, check_build: bool = True) -> str:
+    """``ntm run`` of the commune (``extra`` arguments before ``--build``): exit 2,
+    one line, no secret (and no build folder when ``check_build``); the output."""
+    build = tmp_path / "b"
+    code, out = run(capsys, "run", "--commune", CODE, "--year", "2023", *extra,
+                    "--build", str(build))
+    assert code == 2 and len(out.strip().splitlines()) == 1
+    no_secret(out, tmp_path)
+    if check_build:
+        assert not build.exists()
+    return out
+
+
 # --------------------------------------------------------------------------- 1. links out
 
 
@@ -72,12 +85,8 @@ def test_a_table_linked_out_of_the_project_is_refused_unread(project, tmp_path, 
     assert f"data/communes/{CODE}/poverty.csv: cannot read the CSV table through a symbolic " \
            "link leading out of the project" in out
     no_secret(out, tmp_path)
-    build = tmp_path / "b"
-    code, out = run(capsys, "run", "--commune", CODE, "--year", "2023", "--build", str(build))
-    assert code == 2 and len(out.strip().splitlines()) == 1
+    out = refused_run(capsys, tmp_path)
     assert out.startswith(f"error: data/communes/{CODE}/poverty.csv: ")
-    no_secret(out, tmp_path)
-    assert not build.exists()
 
 
 def test_a_commune_folder_linked_out_is_refused(project, tmp_path, capsys):
@@ -86,12 +95,8 @@ def test_a_commune_folder_linked_out_is_refused(project, tmp_path, capsys):
     (tmp_path / "outside" / CODE / "quarterly.csv").write_text(SECRET + "\n", encoding="utf-8")
     shutil.rmtree(folder)
     folder.symlink_to(tmp_path / "outside" / CODE, target_is_directory=True)
-    code, out = run(capsys, "run", "--commune", CODE, "--year", "2023",
-                    "--build", str(tmp_path / "b"))
-    assert code == 2 and len(out.strip().splitlines()) == 1
+    out = refused_run(capsys, tmp_path)
     assert f"data/communes/{CODE}/" in out and "symbolic link leading out" in out
-    no_secret(out, tmp_path)
-    assert not (tmp_path / "b").exists()
 
 
 def test_the_registry_folder_linked_out_is_refused(project, tmp_path, capsys):
@@ -99,11 +104,8 @@ def test_the_registry_folder_linked_out_is_refused(project, tmp_path, capsys):
     shutil.copytree(registry, tmp_path / "outside" / "registry")
     shutil.rmtree(registry)
     registry.symlink_to(tmp_path / "outside" / "registry", target_is_directory=True)
-    code, out = run(capsys, "run", "--commune", CODE, "--year", "2023",
-                    "--build", str(tmp_path / "b"))
-    assert code == 2 and len(out.strip().splitlines()) == 1
+    out = refused_run(capsys, tmp_path, check_build=False)
     assert "data/registry/communes.csv: cannot read the CSV table through a symbolic link" in out
-    no_secret(out, tmp_path)
 
 
 def test_a_link_that_stays_in_the_project_is_followed(project, capsys):
@@ -120,23 +122,17 @@ def test_a_params_file_linked_out_is_refused(project, tmp_path, capsys):
     shutil.copy(params, tmp_path / "outside" / "params.yaml")
     params.unlink()
     params.symlink_to(tmp_path / "outside" / "params.yaml")
-    code, out = run(capsys, "run", "--commune", CODE, "--year", "2023",
-                    "--build", str(tmp_path / "b"))
-    assert code == 2 and len(out.strip().splitlines()) == 1
+    out = refused_run(capsys, tmp_path)
     assert f"params/2023/{slug(project)}.yaml" in out and "symbolic link leading out" in out
-    no_secret(out, tmp_path)
-    assert not (tmp_path / "b").exists()
 
 
 def test_a_notebook_linked_out_is_refused(project, tmp_path, capsys):
     (tmp_path / "outside" / "nb.ipynb").write_text(json.dumps({"cells": [], "x": SECRET}),
                                                    encoding="utf-8")
     (project / "mine.ipynb").symlink_to(tmp_path / "outside" / "nb.ipynb")
-    code, out = run(capsys, "run", "--commune", CODE, "--year", "2023", "--notebook",
-                    str(project / "mine.ipynb"), "--build", str(tmp_path / "b"))
-    assert code == 2 and len(out.strip().splitlines()) == 1
+    out = refused_run(capsys, tmp_path, "--notebook", str(project / "mine.ipynb"),
+                      check_build=False)
     assert "mine.ipynb: cannot read the notebook through a symbolic link" in out
-    no_secret(out, tmp_path)
 
 
 def test_read_bounded_reads_a_file_outside_the_project_given_by_the_user(project, tmp_path):

@@ -164,3 +164,18 @@ def test_a_worker_keeps_its_render_child_unless_told_not_to(monkeypatch):
         assert keep_render_child() is True and kept.kept()
     finally:
         kept.release()
+
+
+def _unsendable():
+    return lambda: None
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_result_that_cannot_be_sent_back_is_a_render_error(keep):
+    kept.keep() if keep else kept.release()
+    try:
+        with pytest.raises(RenderError, match="the result could not be sent back"):
+            run_limited(_unsendable, what="the PDF")
+        assert run_limited(_pid, what="the PDF") != os.getpid()
+    finally:
+        kept.release()

@@ -74,7 +74,7 @@ def _in_own_child(work: Callable[..., Any], args: tuple, seconds: float, what: s
         try:
             os.close(read_end)
             with os.fdopen(write_end, "wb") as out:
-                out.write(pickle.dumps(outcome(work, args)))
+                out.write(pickled(outcome(work, args)))
         finally:
             os._exit(0)
     os.close(write_end)
@@ -116,18 +116,22 @@ def over_time(what: str, seconds: float, file: str | None) -> RenderError:
 def outcome(work: Callable[..., Any], args: tuple) -> tuple:
     """``("ok", value)``, ``("error", class, message, fields)`` for an
     :class:`NtmError`, or ``("crash", text)``: what a render child sends
-    back, checked to be picklable."""
+    back (through :func:`pickled`)."""
     try:
-        result: tuple = ("ok", work(*args))
+        return ("ok", work(*args))
     except NtmError as exc:
-        result = ("error", type(exc), exc.message, dict(vars(exc)))
+        return ("error", type(exc), exc.message, dict(vars(exc)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as text
-        result = ("crash", f"{type(exc).__name__}: {exc}"[:2000])
+        return ("crash", f"{type(exc).__name__}: {exc}"[:2000])
+
+
+def pickled(message: Any) -> bytes:
+    """``message`` pickled; when it cannot be, a ``("crash", text)`` outcome
+    saying so (pickled), in its place."""
     try:
-        pickle.dumps(result)
+        return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # noqa: BLE001
-        result = ("crash", f"the result could not be sent back ({exc})")
-    return result
+        return pickle.dumps(("crash", f"the result could not be sent back ({exc})"))
 
 
 def _receive(fd: int, deadline: float) -> bytes | None:

@@ -128,12 +128,12 @@ def serve(work: Callable[..., Any], args: tuple, *, seconds: float, what: str,
             from ..errors import RenderError
             raise RenderError(f"rendering {what} stopped unexpectedly ({exit_status(status)})",
                               file=file)
-        outcome, retiring, peak_mb = pickle.loads(reply)
+        result, retiring, peak_mb = pickle.loads(reply)
         _note_peak(peak_mb)
         if retiring:
             child.stop()
             _CHILD = None
-        return outcome
+        return pickle.loads(result)
     finally:
         _LOCK.release()
 
@@ -213,7 +213,7 @@ def _loop(requests: int, replies: int) -> None:
     or the child retires."""
     import resource
 
-    from .bounded import outcome
+    from .bounded import outcome, pickled
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     done = 0
@@ -233,11 +233,7 @@ def _loop(requests: int, replies: int) -> None:
         done += 1
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         retiring = done >= RENDERS_PER_CHILD or peak_mb >= limits.RENDER_CHILD_MB
-        try:
-            reply = pickle.dumps((result, retiring, round(peak_mb, 1)))
-        except Exception as exc:  # noqa: BLE001
-            reply = pickle.dumps((("crash", f"the result could not be sent back ({exc})"),
-                                  retiring, round(peak_mb, 1)))
+        reply = pickled((pickled(result), retiring, round(peak_mb, 1)))
         try:
             _write_all(replies, _HEADER.pack(len(reply)) + reply)
         except OSError:
